@@ -1,0 +1,224 @@
+// Arena benchmark runner (ARENA.md): per system, spawns the server and the load generator pinned to
+// separate cores, samples /proc over the measured window, prints one JSON line per system.
+// Env: C P SECONDS WARMUP GRACE SEED TRANSPORT, SYSTEMS (default raw-ws,netloom); CPU_PROF / CPU_PROF_LOADGEN
+// (a directory: run the server / load generator under node --cpu-prof and write the profile there).
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { type CpuSample, processRssMib, sampleCpu } from './proc.js';
+import { type ArenaParams, readParams } from './workload.js';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = resolve(HERE, '..', '..');
+const SERVERS: Record<string, string> = {
+  'raw-ws': resolve(HERE, 'raw-ws-server.ts'),
+  netloom: resolve(HERE, 'netloom-server.ts'),
+};
+
+const children = new Set<ChildProcess>();
+
+function killAll(): void {
+  for (const child of children) {
+    if (child.exitCode === null && child.signalCode === null && child.pid) {
+      try {
+        process.kill(child.pid, 'SIGKILL');
+      } catch {}
+    }
+  }
+}
+process.on('exit', killAll);
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => {
+    killAll();
+    process.exit(130);
+  });
+}
+
+const canPin = availableParallelism() >= 2 && spawnSync('taskset', ['-V'], { stdio: 'ignore' }).status === 0;
+
+/** Starts `node --import tsx file` on `cpu` (when pinning is possible), reading JSON lines on stdout. */
+function startNode(file: string, cpu: number, env: NodeJS.ProcessEnv, nodeArgs: string[] = []): Proc {
+  const argv = [process.execPath, ...nodeArgs, '--import', 'tsx', file];
+  const [cmd, ...args] = canPin ? ['taskset', '-c', String(cpu), ...argv] : argv;
+  const child = spawn(cmd, args, {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  children.add(child);
+  return new Proc(child);
+}
+
+/** A child process that speaks one JSON object per stdout line. */
+class Proc {
+  private readonly queue: Record<string, unknown>[] = [];
+  private waiter: (() => void) | undefined;
+  readonly exited: Promise<void>;
+
+  constructor(readonly child: ChildProcess) {
+    const lines = createInterface({ input: child.stdout! });
+    lines.on('line', (line) => {
+      let msg: Record<string, unknown>;
+      try {
+        msg = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        process.stderr.write(`[child ${child.pid}] ${line}\n`);
+        return;
+      }
+      this.queue.push(msg);
+      this.waiter?.();
+    });
+    this.exited = new Promise((done) => child.once('exit', () => done()));
+    this.exited.then(() => {
+      children.delete(child);
+      this.waiter?.();
+    });
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  /** The next stdout message that matches, or an error on timeout, on an `error` event or on exit. */
+  async next(what: string, match: (m: Record<string, unknown>) => boolean, timeoutMs: number) {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const at = this.queue.findIndex((m) => match(m) || m['event'] === 'error');
+      if (at >= 0) {
+        const [msg] = this.queue.splice(at, 1);
+        if (msg['event'] === 'error' && !match(msg))
+          throw new Error(`${what}: child reported ${msg['message']}`);
+        return msg;
+      }
+      if (this.child.exitCode !== null || this.child.signalCode !== null) {
+        throw new Error(`${what}: child exited (${this.child.exitCode ?? this.child.signalCode})`);
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`${what}: timed out after ${timeoutMs} ms`);
+      await new Promise<void>((done) => {
+        const timer = setTimeout(done, left);
+        this.waiter = () => {
+          clearTimeout(timer);
+          done();
+        };
+      });
+      this.waiter = undefined;
+    }
+  }
+
+  /** Stops the child by its pid: `signal`, then SIGKILL after `graceMs`. */
+  async stop(signal: NodeJS.Signals, graceMs: number): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    this.child.kill(signal);
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+    await this.exited;
+    clearTimeout(timer);
+  }
+}
+
+const r3 = (v: number) => Number(v.toFixed(3));
+
+/**
+ * node --cpu-prof arguments when env `name` names a directory, else none. Profiles land in
+ * `<dir>/<sub>/` under node's default names: one per thread (tsx's loader thread writes a small one).
+ */
+function profileArgs(name: string, sub: string): string[] {
+  const dir = process.env[name];
+  if (!dir) return [];
+  const out = resolve(dir, sub);
+  mkdirSync(out, { recursive: true });
+  return ['--cpu-prof', '--cpu-prof-dir', out];
+}
+
+async function runSystem(system: string, params: ArenaParams): Promise<Record<string, unknown>> {
+  const serverFile = SERVERS[system];
+  if (!serverFile) throw new Error(`unknown system ${system}`);
+  const server = startNode(serverFile, 0, { C: String(params.C), P: String(params.P) }, profileArgs('CPU_PROF', `${system}-server-C${params.C}`));
+  let loadgen: Proc | undefined;
+  try {
+    const ready = await server.next('server start', (m) => typeof m['port'] === 'number', 30_000);
+    loadgen = startNode(
+      resolve(HERE, 'loadgen.ts'),
+      1,
+      {
+        SYSTEM: system,
+        PORT: String(ready['port']),
+        ROOM_IDS: Array.isArray(ready['rooms']) ? ready['rooms'].join(',') : '',
+        C: String(params.C),
+        P: String(params.P),
+      },
+      profileArgs('CPU_PROF_LOADGEN', `${system}-loadgen-C${params.C}`),
+    );
+    const joined = await loadgen.next('joins', (m) => m['event'] === 'joined', 30_000 + params.C * 200);
+    if (joined['errors']) process.stderr.write(`[${system}] join errors: ${JSON.stringify(joined)}\n`);
+    await loadgen.next('warmup', (m) => m['event'] === 'window-start', params.WARMUP * 1000 + 10_000);
+    const before: CpuSample = sampleCpu(server.pid, loadgen.pid);
+    await loadgen.next('window', (m) => m['event'] === 'window-end', params.SECONDS * 1000 + 10_000);
+    const after: CpuSample = sampleCpu(server.pid, loadgen.pid);
+    const rss = processRssMib(server.pid);
+    const result = await loadgen.next('grace', (m) => m['event'] === 'result', params.GRACE * 1000 + 10_000);
+    const wall = (after.at - before.at) / 1000;
+    const serverUser = (after.server.user - before.server.user) / wall;
+    const serverKernel = (after.server.kernel - before.server.kernel) / wall;
+    const loadgenCpu =
+      (after.loadgen.user + after.loadgen.kernel - before.loadgen.user - before.loadgen.kernel) / wall;
+    const machine = (after.machine - before.machine) / wall;
+    return {
+      system,
+      transport: params.TRANSPORT,
+      clients_connected: result['clients_connected'],
+      rooms: result['rooms'],
+      server_cpu: r3(serverUser + serverKernel),
+      server_cpu_user: r3(serverUser),
+      server_cpu_kernel: r3(serverKernel),
+      server_rss_mib: Number(rss.toFixed(1)),
+      lat_p50_ms: result['lat_p50_ms'],
+      lat_p95_ms: result['lat_p95_ms'],
+      lat_p99_ms: result['lat_p99_ms'],
+      lat_max_ms: result['lat_max_ms'],
+      lat_unacked: result['lat_unacked'],
+      down_bytes_per_client_s: result['down_bytes_per_client_s'],
+      up_bytes_per_client_s: result['up_bytes_per_client_s'],
+      tick_fraction_mean: result['tick_fraction_mean'],
+      tick_fraction_min: result['tick_fraction_min'],
+      inputs_per_client_s: result['inputs_per_client_s'],
+      loadgen_cpu: r3(loadgenCpu),
+      loadgen_loop_lag_p99_ms: result['loadgen_loop_lag_p99_ms'],
+      other_cpu: r3(Math.max(0, machine - serverUser - serverKernel - loadgenCpu)),
+      C: params.C,
+      P: params.P,
+      SECONDS: params.SECONDS,
+      SEED: params.SEED,
+      date: new Date().toISOString(),
+    };
+  } finally {
+    await loadgen?.stop('SIGTERM', 3_000);
+    // The server exits through process.exit on SIGTERM, which lets --cpu-prof write its file.
+    await server.stop('SIGTERM', 15_000);
+  }
+}
+
+async function main(): Promise<void> {
+  const params = readParams();
+  const systems = (process.env['SYSTEMS'] ?? 'raw-ws,netloom')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (!canPin) process.stderr.write('arena: not pinning (taskset missing or fewer than 2 cores)\n');
+  let failed = false;
+  for (const system of systems) {
+    if (system === 'raw-ws' && params.TRANSPORT !== 'websocket') continue;
+    try {
+      process.stdout.write(`${JSON.stringify(await runSystem(system, params))}\n`);
+    } catch (err) {
+      failed = true;
+      process.stderr.write(`arena: ${system} failed: ${(err as Error).message}\n`);
+    }
+  }
+  process.exitCode = failed ? 1 : 0;
+}
+
+await main();

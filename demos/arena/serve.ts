@@ -1,0 +1,99 @@
+// Serves the arena demo: bundles the browser client with esbuild and runs a netloom server with the Arena room.
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { build } from 'esbuild';
+import { createServer, memoryDriver } from '../../src/server/index.js';
+import { Arena } from './room.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+export interface DemoOptions {
+  /** TCP port; 0 picks a free one. Default 3000. */
+  port?: number;
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Fastify/pino logger option. Default false. */
+  logger?: boolean | object;
+}
+
+export interface Demo {
+  /** Where to point a browser, e.g. http://127.0.0.1:3000/ */
+  url: string;
+  /** The netloom server (a listening Fastify app). */
+  server: Awaited<ReturnType<typeof createServer>>;
+  /** Stops the server and ends every session. */
+  close(): Promise<void>;
+}
+
+/** Bundles the browser client into memory: one ESM file, no Node built-ins allowed. */
+export async function bundleClient(): Promise<string> {
+  const result = await build({
+    entryPoints: [join(here, 'client', 'main.ts')],
+    bundle: true,
+    platform: 'browser',
+    format: 'esm',
+    target: 'es2022',
+    sourcemap: 'inline',
+    write: false,
+    logLevel: 'silent',
+  });
+  const [file] = result.outputFiles;
+  if (!file) throw new Error('esbuild produced no output');
+  return file.text;
+}
+
+/** Builds the client, starts the server and listens; resolves once it accepts connections. */
+export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
+  const [bundle, html] = await Promise.all([
+    bundleClient(),
+    readFile(join(here, 'public', 'index.html'), 'utf8'),
+  ]);
+  const server = await createServer({
+    rooms: { arena: Arena },
+    driver: memoryDriver(),
+    logger: options.logger ?? false,
+  });
+  server.get('/', (_request, reply) => reply.type('text/html; charset=utf-8').send(html));
+  server.get('/bundle.js', (_request, reply) =>
+    reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-store').send(bundle),
+  );
+  const host = options.host ?? '127.0.0.1';
+  await server.listen({ port: options.port ?? 3000, host });
+  const address = server.server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : options.port;
+  const shownHost = host.includes(':') ? `[${host}]` : host;
+  return {
+    url: `http://${shownHost}:${port}/`,
+    server,
+    close: async () => {
+      await server.close();
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const port = Number(process.env.PORT ?? 3000);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`PORT=${process.env.PORT} is not a port`);
+  const demo = await startDemo({ port, host: process.env.HOST ?? '127.0.0.1' });
+  console.log(`netloom arena demo: open ${demo.url} in a few browser tabs (add ?name=you to pick a name)`);
+  const stop = (): void => {
+    demo.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        console.error(err);
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  });
+}

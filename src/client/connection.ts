@@ -1,0 +1,354 @@
+// ServerConnection: the client's session with one server node — handshake, room handles, resume after link loss.
+import { NetloomError, isErrorCode, type ErrorCode } from '../codec/errors.js';
+import {
+  DEFAULT_FRAME_LIMITS,
+  decodeFrame,
+  encodeFrame,
+  type Frame,
+  FrameKind,
+  type Message,
+  MessageKind,
+  type Welcome,
+  WIRE_VERSION,
+} from '../codec/frames.js';
+import type { Link, TransportName } from '../link/link.js';
+import { SessionCore, type SessionCoreOptions, type SessionStats } from '../session/core.js';
+import type { Clock, TimerHandle } from '../shared/clock.js';
+
+/** What a connection tells one room membership. */
+export interface RoomBinding {
+  joined(info: { roomId: string; roomType: string; clientId: string; protocolHash: string }): void;
+  joinFailed(error: NetloomError): void;
+  message(op: number, payload: Uint8Array, reliable: boolean): void;
+  left(code: string, reason: string): void;
+  reconnecting(info: { attempt: number; code: string }): void;
+  reconnected(): void;
+}
+
+export interface ReconnectOptions {
+  /** First retry delay (default 250 ms); doubles per attempt, with jitter. */
+  baseDelayMs: number;
+  /** Longest delay between attempts (default 4,000 ms). */
+  maxDelayMs: number;
+  /** Give up after this long without a link (default 30,000 ms); the server's window may end it sooner. */
+  windowMs: number;
+}
+
+export interface ConnectionOptions {
+  connect: () => Promise<Link>;
+  clock: Clock;
+  reconnect: ReconnectOptions;
+  handshakeTimeoutMs: number;
+  core: Partial<Omit<SessionCoreOptions, 'clock'>>;
+  random: () => number;
+}
+
+type State = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed';
+
+/** The client end of one session; carries any number of room memberships. */
+export class ServerConnection {
+  private state: State = 'idle';
+  private readonly core: SessionCore;
+  private link: Link | null = null;
+  private token = '';
+  private idleTimeoutMs = 5_000;
+  private lastFrameAt = 0;
+  private idleTimer: TimerHandle | null = null;
+  private nextHandle = 1;
+  private readonly bindings = new Map<number, RoomBinding>();
+  private opening: Promise<void> | null = null;
+  /** Called when the connection has no rooms left and closed itself. */
+  onempty: (() => void) | null = null;
+
+  constructor(private readonly options: ConnectionOptions) {
+    this.core = new SessionCore({ ...options.core, clock: options.clock });
+    this.core.onmessage = (message, reliable) => this.onMessage(message, reliable);
+    this.core.onfatal = (error) => this.fail(error.code, error.message);
+  }
+
+  get transport(): TransportName | null {
+    return this.link?.transport ?? null;
+  }
+
+  stats(): SessionStats {
+    return this.core.stats();
+  }
+
+  /** Joins the room behind `seat`; the binding hears about it. Rejects on join failure. */
+  join(seat: string, binding: RoomBinding): number {
+    if (this.state === 'closed') throw new NetloomError('link_closed', 'connection is closed');
+    const handle = this.nextHandle++;
+    this.bindings.set(handle, binding);
+    if (this.state === 'idle') {
+      this.opening = this.open(handle, seat);
+      this.opening.catch((err: unknown) => {
+        const e = asNetloomError(err);
+        this.bindings.delete(handle);
+        binding.joinFailed(e);
+        this.endRooms(e.code, e.message);
+        this.shutdown();
+      });
+    } else {
+      const send = () => this.core.sendMessage({ kind: MessageKind.Join, handle, seat }, true);
+      if (this.opening && this.state === 'connecting') this.opening.then(send, () => undefined);
+      else send();
+    }
+    return handle;
+  }
+
+  sendRoom(handle: number, reliable: boolean, op: number, payload: Uint8Array): boolean {
+    if (this.state === 'closed' || !this.bindings.has(handle)) return false;
+    return this.core.sendRoom(reliable, handle, op, payload);
+  }
+
+  /** Leaves one room (consented); the server answers LEFT. */
+  leave(handle: number): void {
+    if (!this.bindings.has(handle) || this.state === 'closed') return;
+    this.core.sendMessage({ kind: MessageKind.Leave, handle }, true);
+  }
+
+  /** Ends the session now (consented): every room leaves with code `normal`. */
+  close(): void {
+    if (this.state === 'closed') return;
+    const link = this.link;
+    if (link?.isOpen) link.send('reliable', encodeFrame({ kind: FrameKind.Close, code: 'normal', reason: 'client closed' }));
+    this.endRooms('normal', 'client closed');
+    this.shutdown();
+  }
+
+  private async open(handle: number, seat: string): Promise<void> {
+    this.state = 'connecting';
+    const link = await this.options.connect();
+    const hello = encodeFrame({ kind: FrameKind.Hello, version: WIRE_VERSION, mode: 'new', handle, seat });
+    await this.handshake(link, hello, (welcome) => {
+      this.token = welcome.sessionToken;
+      this.use(link, welcome);
+    });
+  }
+
+  private use(link: Link, welcome: Welcome): void {
+    this.idleTimeoutMs = welcome.idleTimeoutMs;
+    this.link = link;
+    this.state = 'open';
+    this.lastFrameAt = this.options.clock.now();
+    link.onframe = (bytes) => this.onFrame(bytes);
+    link.onclose = (info) => {
+      if (this.link === link) this.lost(info.code);
+    };
+    this.core.attach(link, welcome.lastReceived);
+    this.scheduleIdleCheck();
+  }
+
+  /**
+   * Sends HELLO on a fresh link and waits for WELCOME (or a CLOSE saying why not). `accept` runs
+   * synchronously on WELCOME, so frames that follow it in the same read are not missed.
+   */
+  private handshake(link: Link, hello: Uint8Array, accept: (welcome: Welcome) => void): Promise<void> {
+    const { clock } = this.options;
+    return new Promise<void>((resolve, reject) => {
+      const timer = clock.setTimeout(() => {
+        link.close('handshake_timeout', 'no WELCOME');
+        reject(new NetloomError('handshake_timeout', 'server did not answer HELLO'));
+      }, this.options.handshakeTimeoutMs);
+      link.onclose = (info) => {
+        clock.clearTimeout(timer);
+        reject(new NetloomError('link_closed', `link closed during handshake: ${info.reason}`));
+      };
+      link.onframe = (bytes) => {
+        clock.clearTimeout(timer);
+        link.onframe = null;
+        link.onclose = null;
+        let frame: Frame;
+        try {
+          frame = decodeFrame(bytes, DEFAULT_FRAME_LIMITS);
+        } catch (err) {
+          link.close('handshake_invalid', 'bad WELCOME');
+          reject(asNetloomError(err));
+          return;
+        }
+        if (frame.kind === FrameKind.Welcome) {
+          try {
+            accept(frame);
+            resolve();
+          } catch (err) {
+            reject(asNetloomError(err));
+          }
+        } else {
+          link.close('normal', 'handshake refused');
+          reject(
+            frame.kind === FrameKind.Close
+              ? new NetloomError(codeOf(frame.code), frame.reason)
+              : new NetloomError('handshake_invalid', 'expected WELCOME'),
+          );
+        }
+      };
+      link.send('reliable', hello);
+    });
+  }
+
+  private onFrame(bytes: Uint8Array): void {
+    this.lastFrameAt = this.options.clock.now();
+    let frame: Frame;
+    try {
+      frame = decodeFrame(bytes, DEFAULT_FRAME_LIMITS);
+    } catch (err) {
+      const e = asNetloomError(err);
+      this.fail(e.code, e.message);
+      return;
+    }
+    if (frame.kind === FrameKind.Close) {
+      this.endRooms(frame.code, frame.reason);
+      this.shutdown();
+      return;
+    }
+    if (frame.kind === FrameKind.Hello || frame.kind === FrameKind.Welcome) {
+      this.fail('handshake_invalid', 'handshake frame on an open session');
+      return;
+    }
+    this.core.receive(frame, bytes.length);
+  }
+
+  private onMessage(message: Message, reliable: boolean): void {
+    const binding = this.bindings.get(message.handle);
+    if (!binding) return;
+    switch (message.kind) {
+      case MessageKind.Room:
+        binding.message(message.op, message.payload, reliable);
+        return;
+      case MessageKind.Joined:
+        binding.joined(message);
+        return;
+      case MessageKind.JoinFailed:
+        this.bindings.delete(message.handle);
+        binding.joinFailed(new NetloomError(codeOf(message.code), message.message));
+        this.closeIfEmpty();
+        return;
+      case MessageKind.Left:
+        this.bindings.delete(message.handle);
+        binding.left(message.code, message.reason);
+        this.closeIfEmpty();
+        return;
+      default:
+        this.fail('frame_malformed', 'message kind not expected from a server');
+    }
+  }
+
+  /** The link died: resume the session on a new link, with backoff, within the window. */
+  private lost(code: string): void {
+    if (this.state !== 'open') return;
+    this.state = 'reconnecting';
+    this.core.detach();
+    this.clearIdle();
+    const link = this.link;
+    this.link = null;
+    if (link) {
+      link.onframe = null;
+      link.onclose = null;
+      link.close('link_closed', 'link lost');
+    }
+    void this.resume(code);
+  }
+
+  private async resume(code: string): Promise<void> {
+    const { clock, reconnect, random } = this.options;
+    const startedAt = clock.now();
+    for (let attempt = 1; this.state === 'reconnecting'; attempt++) {
+      for (const b of this.bindings.values()) b.reconnecting({ attempt, code });
+      const delay = Math.min(reconnect.maxDelayMs, reconnect.baseDelayMs * 2 ** (attempt - 1)) * (0.5 + random() / 2);
+      await new Promise<void>((r) => clock.setTimeout(r, attempt === 1 ? delay / 2 : delay));
+      if (this.state !== 'reconnecting') return;
+      if (clock.now() - startedAt > reconnect.windowMs) {
+        this.endRooms('session_expired', 'could not reconnect in time');
+        this.shutdown();
+        return;
+      }
+      try {
+        const link = await this.options.connect();
+        const hello = encodeFrame({
+          kind: FrameKind.Hello,
+          version: WIRE_VERSION,
+          mode: 'resume',
+          sessionToken: this.token,
+          lastReceived: this.core.lastReceived,
+        });
+        let resumed = false;
+        await this.handshake(link, hello, (welcome) => {
+          if (this.state !== 'reconnecting') {
+            link.close('normal', 'connection closed meanwhile');
+            return;
+          }
+          this.use(link, welcome);
+          resumed = true;
+          for (const b of this.bindings.values()) b.reconnected();
+        });
+        if (!resumed) return;
+        return;
+      } catch (err) {
+        const e = asNetloomError(err);
+        if (e.code === 'session_unknown' || e.code === 'session_expired' || e.code === 'sequence_invalid') {
+          this.endRooms(e.code, e.message);
+          this.shutdown();
+          return;
+        }
+      }
+    }
+  }
+
+  private scheduleIdleCheck(): void {
+    this.clearIdle();
+    const every = Math.max(100, this.idleTimeoutMs / 4);
+    this.idleTimer = this.options.clock.setTimeout(() => {
+      this.idleTimer = null;
+      if (this.state !== 'open') return;
+      if (this.options.clock.now() - this.lastFrameAt > this.idleTimeoutMs) this.lost('idle_timeout');
+      else this.scheduleIdleCheck();
+    }, every);
+  }
+
+  private clearIdle(): void {
+    if (this.idleTimer !== null) this.options.clock.clearTimeout(this.idleTimer);
+    this.idleTimer = null;
+  }
+
+  private fail(code: ErrorCode, reason: string): void {
+    const link = this.link;
+    if (link?.isOpen) link.send('reliable', encodeFrame({ kind: FrameKind.Close, code, reason }));
+    this.endRooms(code, reason);
+    this.shutdown();
+  }
+
+  private endRooms(code: string, reason: string): void {
+    const bindings = [...this.bindings.values()];
+    this.bindings.clear();
+    for (const b of bindings) b.left(code, reason);
+  }
+
+  private closeIfEmpty(): void {
+    if (this.bindings.size > 0 || this.state === 'closed') return;
+    this.close();
+  }
+
+  private shutdown(): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.clearIdle();
+    this.core.dispose();
+    const link = this.link;
+    this.link = null;
+    if (link) {
+      link.onframe = null;
+      link.onclose = null;
+      link.close('normal', 'session over');
+    }
+    this.onempty?.();
+  }
+}
+
+function codeOf(code: string): ErrorCode {
+  return isErrorCode(code) ? code : 'internal_error';
+}
+
+function asNetloomError(err: unknown): NetloomError {
+  if (err instanceof NetloomError) return err;
+  return new NetloomError('link_error', err instanceof Error ? err.message : String(err));
+}

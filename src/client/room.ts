@@ -1,0 +1,186 @@
+// Room (client side): typed send/on for one room membership, lifecycle events and stats.
+import { NetloomError } from '../codec/errors.js';
+import type { ClientMessages, ServerMessages } from '../codec/protocol.js';
+import type { TransportName } from '../link/link.js';
+import { Emitter } from '../shared/emitter.js';
+import type { RoomBinding, ServerConnection } from './connection.js';
+
+/** Event names a Room emits itself; a protocol's server messages may not use them. */
+export const ROOM_EVENTS = ['reconnecting', 'reconnected', 'leave', 'error', 'transport'] as const;
+
+export interface RoomLifecycleEvents {
+  /** The link was lost; the session is being resumed. `attempt` counts from 1. */
+  reconnecting: { attempt: number; code: string };
+  /** The session resumed; nothing reliable was lost. */
+  reconnected: undefined;
+  /** The membership ended: `code` is `normal` for a consented leave, else a stable error code. */
+  leave: { code: string; reason: string };
+  /** A message from the server could not be handled. */
+  error: NetloomError;
+  /** The transport in use changed. */
+  transport: TransportName;
+}
+
+/** Room events: lifecycle events plus one per server message, typed from the protocol. */
+export type RoomEvents<P> = RoomLifecycleEvents & ServerMessages<P>;
+
+export interface RoomStats {
+  /** Smoothed round-trip time in ms (0 until measured). */
+  rtt: number;
+  /** Estimated loss of unreliable frames from the server, 0..1. */
+  loss: number;
+  bytesIn: { reliable: number; unreliable: number };
+  bytesOut: { reliable: number; unreliable: number };
+  transport: TransportName | null;
+}
+
+export interface RoomSendOptions {
+  /** Reliable (default): ordered, buffered across reconnection. Unreliable: may drop, never buffered. */
+  reliable?: boolean;
+}
+
+/** What the client needs of a protocol at run time; every `defineProtocol(...)` result fits. */
+export interface AnyClientProtocol {
+  readonly hash: string;
+  readonly client: { encode(name: string, value: unknown): { op: number; payload: Uint8Array } };
+  readonly server: { decode(op: number, payload: Uint8Array): { name: string; value: unknown }; has(name: string): boolean };
+}
+type Queued = { op: number; payload: Uint8Array; reliable: boolean };
+
+/**
+ * One membership of one room. Messages that arrive before the join resolves are held and
+ * delivered on the next macrotask, so listeners added right after `await client.joinOrCreate()`
+ * see them.
+ */
+export class Room<P> {
+  id = '';
+  type = '';
+  clientId = '';
+  private readonly events = new Emitter<Record<string, unknown>>();
+  private state: 'joining' | 'joined' | 'left' = 'joining';
+  private handle = 0;
+  private held: Queued[] | null = [];
+  private settle: { resolve(room: Room<P>): void; reject(err: NetloomError): void } | null = null;
+  private readonly leaving: Array<() => void> = [];
+  private readonly protocol: AnyClientProtocol;
+
+  /** @internal Created by Client. */
+  constructor(
+    protocol: P,
+    private readonly connection: ServerConnection,
+  ) {
+    this.protocol = protocol as unknown as AnyClientProtocol;
+    for (const name of ROOM_EVENTS) {
+      if (this.protocol.server.has(name)) {
+        throw new NetloomError('protocol_invalid', `server message name '${name}' is reserved for room events`);
+      }
+    }
+  }
+
+  /** The transport carrying this room now. */
+  get transport(): TransportName | null {
+    return this.connection.transport;
+  }
+
+  /** @internal Starts the join with a seat token; resolves when the server seats the client. */
+  start(seat: string): Promise<Room<P>> {
+    return new Promise((resolve, reject) => {
+      this.settle = { resolve, reject };
+      this.handle = this.connection.join(seat, this.binding());
+    });
+  }
+
+  on<K extends keyof RoomEvents<P> & string>(type: K, listener: (event: RoomEvents<P>[K]) => void): () => void {
+    return this.events.on(type, listener as (event: unknown) => void);
+  }
+
+  off<K extends keyof RoomEvents<P> & string>(type: K, listener: (event: RoomEvents<P>[K]) => void): void {
+    this.events.off(type, listener as (event: unknown) => void);
+  }
+
+  /** Sends a message to the room. Returns false when it was not sent (unreliable while congested or offline, or left). */
+  send<K extends keyof ClientMessages<P> & string>(
+    type: K,
+    message: ClientMessages<P>[K],
+    options?: RoomSendOptions,
+  ): boolean {
+    if (this.state !== 'joined') return false;
+    const { op, payload } = this.protocol.client.encode(type, message);
+    return this.connection.sendRoom(this.handle, options?.reliable ?? true, op, payload);
+  }
+
+  /** Leaves the room (consented: no reconnection window); resolves once the server confirmed or the session ended. */
+  leave(): Promise<void> {
+    if (this.state === 'left') return Promise.resolve();
+    return new Promise((resolve) => {
+      this.leaving.push(resolve);
+      this.connection.leave(this.handle);
+    });
+  }
+
+  stats(): RoomStats {
+    const s = this.connection.stats();
+    return { rtt: s.rtt, loss: s.loss, bytesIn: s.bytesIn, bytesOut: s.bytesOut, transport: this.transport };
+  }
+
+  private binding(): RoomBinding {
+    return {
+      joined: (info) => {
+        if (info.protocolHash !== this.protocol.hash) {
+          this.connection.leave(this.handle);
+          this.fail(new NetloomError('protocol_mismatch', `server protocol ${info.protocolHash}, client ${this.protocol.hash}`));
+          return;
+        }
+        this.id = info.roomId;
+        this.type = info.roomType;
+        this.clientId = info.clientId;
+        this.state = 'joined';
+        this.settle?.resolve(this);
+        this.settle = null;
+        setTimeout(() => this.flushHeld(), 0);
+      },
+      joinFailed: (error) => this.fail(error),
+      message: (op, payload, reliable) => {
+        if (this.held) this.held.push({ op, payload: payload.slice(), reliable });
+        else this.dispatch(op, payload);
+      },
+      left: (code, reason) => {
+        if (this.state === 'joining') {
+          this.fail(new NetloomError('link_closed', `${code}: ${reason}`));
+          return;
+        }
+        this.flushHeld();
+        this.state = 'left';
+        this.events.emit('leave', { code, reason });
+        for (const resolve of this.leaving.splice(0)) resolve();
+      },
+      reconnecting: (info) => this.events.emit('reconnecting', info),
+      reconnected: () => this.events.emit('reconnected', undefined),
+    };
+  }
+
+  private fail(error: NetloomError): void {
+    this.state = 'left';
+    this.held = null;
+    this.settle?.reject(error);
+    this.settle = null;
+  }
+
+  private flushHeld(): void {
+    const held = this.held;
+    if (!held) return;
+    this.held = null;
+    for (const m of held) this.dispatch(m.op, m.payload);
+  }
+
+  private dispatch(op: number, payload: Uint8Array): void {
+    let decoded: { name: string; value: unknown };
+    try {
+      decoded = this.protocol.server.decode(op, payload);
+    } catch (err) {
+      this.events.emit('error', err instanceof NetloomError ? err : new NetloomError('payload_invalid', String(err)));
+      return;
+    }
+    this.events.emit(decoded.name, decoded.value);
+  }
+}

@@ -1,0 +1,58 @@
+// The public `netloom/codec` entry: protocols, schema builders, the frame envelope, errors and stream framing.
+// The polyfill must load before anything imports packcat (it needs Float16Array at module load on Node 20).
+import './polyfill.js';
+
+export { ByteReader, ByteWriter, varuintSize, writeVaruint } from './bytes.js';
+export {
+  type Checker,
+  type CodecLimits,
+  compileChecker,
+  DEFAULT_CODEC_LIMITS,
+  isValidUtf8,
+  resolveLimits,
+} from './check.js';
+export { compileValueValidator, type ValueValidator } from './check-value.js';
+export { ERROR_CODES, type ErrorCode, isErrorCode, NetloomError, toNetloomError } from './errors.js';
+export {
+  DEFAULT_FRAME_LIMITS,
+  decodeFrame,
+  encodeDataFrame,
+  encodeFrame,
+  encodeMessage,
+  encodeRoomFrame,
+  type Frame,
+  FrameKind,
+  type FrameLimits,
+  type Hello,
+  type Message,
+  MessageKind,
+  roomHeaderSize,
+  type Welcome,
+  WIRE_VERSION,
+} from './frames.js';
+export { type BuiltSchema, build, p, type Schema, type SchemaType } from './packcat.js';
+export {
+  type ClientMessages,
+  type DecodedMessage,
+  type DirectionDef,
+  defineProtocol,
+  type EncodedMessage,
+  fnv1a32,
+  MAX_OP,
+  type MessageDef,
+  type MessageInfo,
+  type MessageSpec,
+  type MessagesOf,
+  type Protocol,
+  type ProtocolDef,
+  type ProtocolDirection,
+  type ProtocolOptions,
+  type SchemaOf,
+  type ServerMessages,
+} from './protocol.js';
+export {
+  DEFAULT_MAX_STREAM_FRAME_BYTES,
+  encodeLengthPrefixed,
+  LengthPrefixedDecoder,
+  type LengthPrefixedDecoderOptions,
+} from './stream-framing.js';

@@ -1,0 +1,66 @@
+// The Link boundary: one transport connection moving opaque byte frames on a reliable and an unreliable channel.
+import type { ErrorCode } from '../codec/errors.js';
+
+/** `reliable` is ordered and loss-free while the link is up; `unreliable` may drop and never blocks it. */
+export type Channel = 'reliable' | 'unreliable';
+
+export type TransportName = 'websocket' | 'webrtc' | 'webtransport';
+
+/** Why a link closed. `code` is `normal` for an orderly close, otherwise a stable error code. */
+export interface LinkCloseInfo {
+  code: ErrorCode | 'normal';
+  reason: string;
+  /** True when this side called `close()`; false when the peer or the network ended it. */
+  local: boolean;
+}
+
+export interface ChannelCounters {
+  reliable: number;
+  unreliable: number;
+}
+
+export interface LinkStats {
+  /** Payload bytes received (frames as handed to `onframe`), per channel. */
+  bytesIn: ChannelCounters;
+  /** Payload bytes accepted by `send`, per channel. */
+  bytesOut: ChannelCounters;
+  framesIn: ChannelCounters;
+  framesOut: ChannelCounters;
+  /** Unreliable frames dropped by `send` because the link was congested or closed. */
+  droppedOut: number;
+}
+
+/**
+ * One open transport connection. A Link is handed over already open; after `onclose` fires
+ * it never fires `onframe` again and `send` returns false. It knows nothing of sessions or rooms.
+ */
+export interface Link {
+  readonly transport: TransportName;
+  /** True until the link closes (locally or remotely). */
+  readonly isOpen: boolean;
+  /** Bytes queued on this side but not yet handed to the network (0 when unknown). */
+  readonly bufferedBytes: number;
+  /**
+   * Queues a frame. Reliable frames are delivered in order or the link closes; unreliable frames
+   * are dropped (returning false) when the link is congested. Returns false when nothing was sent.
+   */
+  send(channel: Channel, frame: Uint8Array): boolean;
+  /** Closes the link; `onclose` fires once with `local: true`. Idempotent. */
+  close(code?: ErrorCode | 'normal', reason?: string): void;
+  /** Called for every frame received, in order per channel. The frame is only valid during the call. */
+  onframe: ((frame: Uint8Array, channel: Channel) => void) | null;
+  /** Called exactly once when the link closes. */
+  onclose: ((info: LinkCloseInfo) => void) | null;
+  stats(): LinkStats;
+}
+
+/** A fresh counters object. */
+export function emptyLinkStats(): LinkStats {
+  return {
+    bytesIn: { reliable: 0, unreliable: 0 },
+    bytesOut: { reliable: 0, unreliable: 0 },
+    framesIn: { reliable: 0, unreliable: 0 },
+    framesOut: { reliable: 0, unreliable: 0 },
+    droppedOut: 0,
+  };
+}

@@ -1,0 +1,59 @@
+// The runner seam: how the control plane and sessions talk to a running room, wherever its code runs.
+import type { AnyProtocol } from './define.js';
+import type { Clock } from '../../shared/clock.js';
+import type { Logger, Metrics } from '../metrics.js';
+import type { LeaveReason, RoomClient, RoomDefinition } from './define.js';
+
+/** A session's end of one room membership. */
+export interface MemberPort {
+  /** Delivers an encoded room message to the member's client. */
+  send(reliable: boolean, op: number, payload: Uint8Array): void;
+  /** The room ended the membership (kick, dispose, expired window); the session tells the client. */
+  ended(code: string, reason: string): void;
+}
+
+/**
+ * A running room, as seen from outside its code. The in-process runner implements it directly;
+ * a worker-thread or child-process runner would forward these calls (all arguments are plain data
+ * or bytes, except the port, which such a runner replaces with message passing).
+ */
+export interface RoomHost {
+  readonly id: string;
+  readonly type: string;
+  readonly maxClients: number;
+  readonly protocolHash: string;
+  readonly disposed: boolean;
+  /** Runs onAuth for a reserved seat; throws NetloomError `auth_refused` when refused. */
+  authorize(seatId: string, joinData: unknown, expiresAt: number): Promise<void>;
+  /** Seats the client holding a redeemed seat; runs onJoin. Throws `seat_invalid` for an unknown seat. */
+  admit(seatId: string, sessionId: string, port: MemberPort): Promise<RoomClient<unknown>>;
+  /** A room message from a member; throws NetloomError when the payload does not decode. */
+  receive(clientId: string, op: number, payload: Uint8Array): void;
+  /** The member's link is gone; returns the reconnection window granted in ms (0: it left). */
+  drop(clientId: string): number;
+  /** The member is back on a new link within its window. Returns false when it is no longer a member. */
+  reconnect(clientId: string, port: MemberPort): boolean;
+  /** The member leaves (consented, or its session ended). */
+  leave(clientId: string, reason: LeaveReason): void;
+  dispose(): void;
+}
+
+/** What a runner needs to start a room. */
+export interface RoomSpec {
+  id: string;
+  type: string;
+  definition: RoomDefinition<AnyProtocol, unknown, unknown>;
+  options: unknown;
+  clock: Clock;
+  log: Logger;
+  metrics: Metrics;
+  /** Called when a seated member leaves, so the control plane frees its seat. */
+  onSeatFreed(seatId: string): void;
+  /** Called once after the room disposed. */
+  onDisposed(): void;
+}
+
+/** Decides where a room's code runs. */
+export interface RoomRunner {
+  start(spec: RoomSpec): Promise<RoomHost>;
+}

@@ -1,0 +1,285 @@
+// RoomRuntime: runs one authoritative room in this process — clients, hooks, typed messages, the tick loop.
+import { NetloomError } from '../../codec/errors.js';
+import type { AnyProtocol } from './define.js';
+import type { Clock, TimerHandle } from '../../shared/clock.js';
+import type { Logger, Metrics } from '../metrics.js';
+import type { BroadcastOptions, LeaveReason, Room, RoomClient, RoomDefinition, SendOptions } from './define.js';
+import type { MemberPort, RoomHost, RoomRunner, RoomSpec } from './host.js';
+import { randomClientId } from './ids.js';
+import { TickLoop } from './tick.js';
+
+interface Member {
+  client: RoomClient<unknown> & { state: 'joined' | 'dropped' };
+  seatId: string;
+  port: MemberPort;
+  reconnectMs: number;
+  reconnectTimer: TimerHandle | null;
+}
+
+interface PendingSeat {
+  data: unknown;
+  joinData: unknown;
+  expiresAt: number;
+  timer: TimerHandle;
+}
+
+const LEAVE_CODES: Record<LeaveReason, string> = {
+  consented: 'normal',
+  dropped: 'link_closed',
+  reconnection_expired: 'session_expired',
+  kicked: 'kicked',
+  disposed: 'room_disposed',
+  session_ended: 'normal',
+};
+
+type AnyDefinition = RoomDefinition<AnyProtocol, unknown, unknown>;
+type MessageHandler = (room: RoomRuntime, client: RoomClient<unknown>, message: unknown) => void;
+
+/** One room, run in-process. Implements both the room code's `Room` and the runner seam's `RoomHost`. */
+export class RoomRuntime implements Room<AnyProtocol, unknown, unknown>, RoomHost {
+  readonly id: string;
+  readonly type: string;
+  readonly data: unknown;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly maxClients: number;
+  readonly protocolHash: string;
+  private readonly def: AnyDefinition;
+  private readonly metrics: Metrics;
+  private readonly spec: RoomSpec;
+  private readonly members = new Map<string, Member>();
+  private readonly clientView = new Map<string, RoomClient<unknown>>();
+  private readonly pending = new Map<string, PendingSeat>();
+  private readonly loop: TickLoop | null;
+  private isDisposed = false;
+
+  constructor(spec: RoomSpec) {
+    this.spec = spec;
+    this.def = spec.definition;
+    this.id = spec.id;
+    this.type = spec.type;
+    this.clock = spec.clock;
+    this.log = spec.log;
+    this.metrics = spec.metrics;
+    this.maxClients = this.def.maxClients ?? 16;
+    this.protocolHash = this.def.protocol.hash;
+    this.data = this.def.data ? this.def.data() : undefined;
+    const rate = this.def.tickRate ?? 0;
+    const onTick = this.def.onTick;
+    this.loop =
+      rate > 0 && onTick
+        ? new TickLoop(rate, this.clock, (dt) => this.guard('onTick', () => onTick(this, dt)), () =>
+            this.metrics.inc('tick_overruns'),
+          )
+        : null;
+  }
+
+  get clients(): ReadonlyMap<string, RoomClient<unknown>> {
+    return this.clientView;
+  }
+
+  get tick(): number {
+    return this.loop?.count ?? 0;
+  }
+
+  get disposed(): boolean {
+    return this.isDisposed;
+  }
+
+  async start(options: unknown): Promise<void> {
+    const onCreate = this.def.onCreate;
+    if (onCreate) await onCreate(this, options);
+    this.loop?.start();
+  }
+
+  // ---- Room (what room code calls) ----
+
+  send(client: RoomClient<unknown>, type: string, message: unknown, options?: SendOptions): void {
+    const member = this.members.get(client.id);
+    if (!member) return;
+    const { op, payload } = this.def.protocol.server.encode(type, message);
+    member.port.send(options?.reliable ?? true, op, payload);
+  }
+
+  broadcast(type: string, message: unknown, options?: BroadcastOptions<unknown>): void {
+    const { op, payload } = this.def.protocol.server.encode(type, message);
+    const reliable = options?.reliable ?? true;
+    const except = options?.except;
+    const only = options?.only;
+    const targets = only ? only.map((c) => this.members.get(c.id)) : this.members.values();
+    for (const member of targets) {
+      if (!member) continue;
+      if (except && (Array.isArray(except) ? except.includes(member.client) : except === member.client)) continue;
+      member.port.send(reliable, op, payload);
+    }
+  }
+
+  allowReconnection(client: RoomClient<unknown>, ms: number): void {
+    const member = this.members.get(client.id);
+    if (member) member.reconnectMs = Math.max(0, ms);
+  }
+
+  kick(client: RoomClient<unknown>, reason = 'kicked'): void {
+    this.removeMember(client.id, 'kicked', reason);
+  }
+
+  dispose(): void {
+    if (this.isDisposed) return;
+    this.isDisposed = true;
+    this.loop?.stop();
+    for (const id of [...this.members.keys()]) this.removeMember(id, 'disposed', 'room disposed');
+    for (const seat of this.pending.values()) this.clock.clearTimeout(seat.timer);
+    this.pending.clear();
+    const onDispose = this.def.onDispose;
+    this.guardAsync('onDispose', async () => {
+      if (onDispose) await onDispose(this);
+    }).finally(() => this.spec.onDisposed());
+  }
+
+  // ---- RoomHost (what the control plane and sessions call) ----
+
+  async authorize(seatId: string, joinData: unknown, expiresAt: number): Promise<void> {
+    if (this.isDisposed) throw new NetloomError('room_disposed', 'room was disposed');
+    let data: unknown;
+    const onAuth = this.def.onAuth;
+    if (onAuth) {
+      const candidate = { id: '', sessionId: '', data: undefined, joinData, state: 'joined' as const };
+      let result: Awaited<ReturnType<NonNullable<AnyDefinition['onAuth']>>>;
+      try {
+        result = await onAuth(this, candidate, joinData);
+      } catch (err) {
+        this.hookFailed('onAuth', err);
+        this.maybeAutoDispose();
+        throw new NetloomError('auth_refused', 'authorization failed');
+      }
+      if (!result || result.ok !== true) {
+        this.maybeAutoDispose();
+        throw new NetloomError('auth_refused', (result && !result.ok && result.message) || 'join refused');
+      }
+      data = result.data;
+    }
+    const timer = this.clock.setTimeout(() => this.expirePending(seatId), Math.max(0, expiresAt - Date.now()) + 1);
+    this.pending.set(seatId, { data, joinData, expiresAt, timer });
+  }
+
+  async admit(seatId: string, sessionId: string, port: MemberPort): Promise<RoomClient<unknown>> {
+    const seat = this.pending.get(seatId);
+    if (!seat || this.isDisposed) throw new NetloomError('seat_invalid', 'no pending seat for this token');
+    this.pending.delete(seatId);
+    this.clock.clearTimeout(seat.timer);
+    const client = { id: randomClientId(), sessionId, data: seat.data, joinData: seat.joinData, state: 'joined' as 'joined' | 'dropped' };
+    this.members.set(client.id, { client, seatId, port, reconnectMs: 0, reconnectTimer: null });
+    this.clientView.set(client.id, client);
+    const onJoin = this.def.onJoin;
+    if (onJoin) await this.guardAsync('onJoin', async () => onJoin(this, client));
+    return client;
+  }
+
+  receive(clientId: string, op: number, payload: Uint8Array): void {
+    const member = this.members.get(clientId);
+    if (!member) return;
+    const { name, value } = this.def.protocol.client.decode(op, payload);
+    this.metrics.inc('room_messages_in');
+    const handlers = this.def.messages as Record<string, MessageHandler | undefined> | undefined;
+    const handler = handlers?.[name];
+    if (!handler) {
+      this.metrics.inc('room_messages_unhandled');
+      return;
+    }
+    this.guard(`messages.${name}`, () => handler(this, member.client, value));
+  }
+
+  drop(clientId: string): number {
+    const member = this.members.get(clientId);
+    if (!member) return 0;
+    member.client.state = 'dropped';
+    member.reconnectMs = 0;
+    const onDrop = this.def.onDrop;
+    if (onDrop) this.guard('onDrop', () => onDrop(this, member.client));
+    else member.reconnectMs = this.def.reconnectionMs ?? 20_000;
+    if (!this.members.has(clientId)) return 0; // onDrop kicked it
+    if (member.reconnectMs <= 0) {
+      this.removeMember(clientId, 'dropped', 'link lost');
+      return 0;
+    }
+    member.reconnectTimer = this.clock.setTimeout(() => {
+      member.reconnectTimer = null;
+      this.removeMember(clientId, 'reconnection_expired', 'reconnection window expired');
+    }, member.reconnectMs);
+    return member.reconnectMs;
+  }
+
+  reconnect(clientId: string, port: MemberPort): boolean {
+    const member = this.members.get(clientId);
+    if (!member) return false;
+    if (member.reconnectTimer !== null) this.clock.clearTimeout(member.reconnectTimer);
+    member.reconnectTimer = null;
+    member.port = port;
+    if (member.client.state === 'dropped') {
+      member.client.state = 'joined';
+      const onReconnect = this.def.onReconnect;
+      if (onReconnect) this.guard('onReconnect', () => onReconnect(this, member.client));
+    }
+    return true;
+  }
+
+  leave(clientId: string, reason: LeaveReason): void {
+    this.removeMember(clientId, reason, reason);
+  }
+
+  // ---- internals ----
+
+  private removeMember(clientId: string, reason: LeaveReason, text: string): void {
+    const member = this.members.get(clientId);
+    if (!member) return;
+    this.members.delete(clientId);
+    this.clientView.delete(clientId);
+    if (member.reconnectTimer !== null) this.clock.clearTimeout(member.reconnectTimer);
+    if (reason !== 'consented' && reason !== 'session_ended') member.port.ended(LEAVE_CODES[reason], text);
+    this.spec.onSeatFreed(member.seatId);
+    const onLeave = this.def.onLeave;
+    const after = () => this.maybeAutoDispose();
+    if (onLeave) this.guardAsync('onLeave', async () => onLeave(this, member.client, reason)).finally(after);
+    else after();
+  }
+
+  private expirePending(seatId: string): void {
+    if (!this.pending.delete(seatId)) return;
+    this.maybeAutoDispose();
+  }
+
+  private maybeAutoDispose(): void {
+    if (this.isDisposed || this.def.autoDispose === false) return;
+    if (this.members.size === 0 && this.pending.size === 0) this.dispose();
+  }
+
+  private guard(hook: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.hookFailed(hook, err);
+    }
+  }
+
+  private async guardAsync(hook: string, fn: () => Promise<void> | void): Promise<void> {
+    try {
+      await fn();
+    } catch (err) {
+      this.hookFailed(hook, err);
+    }
+  }
+
+  private hookFailed(hook: string, err: unknown): void {
+    this.metrics.inc(`hook_errors{${hook}}`);
+    this.log.error({ err, roomId: this.id, roomType: this.type, hook }, `room hook ${hook} threw`);
+  }
+}
+
+/** The default runner: room code runs in this process, on this event loop. */
+export const inProcessRunner: RoomRunner = {
+  async start(spec) {
+    const room = new RoomRuntime(spec);
+    await room.start(spec.options);
+    return room;
+  },
+};

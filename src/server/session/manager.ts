@@ -1,0 +1,184 @@
+// SessionManager: accepts new links, runs the HELLO/WELCOME handshake, creates and resumes sessions.
+import { randomBytes } from 'node:crypto';
+import { NetloomError } from '../../codec/errors.js';
+import { decodeFrame, encodeFrame, type FrameLimits, FrameKind, type Hello, WIRE_VERSION } from '../../codec/frames.js';
+import type { Link } from '../../link/link.js';
+import type { SessionCoreOptions } from '../../session/core.js';
+import type { Clock, TimerHandle } from '../../shared/clock.js';
+import type { Logger, Metrics } from '../metrics.js';
+import type { MemberPort } from '../rooms/host.js';
+import { type Membership, ServerSession } from './server-session.js';
+
+export interface SessionManagerOptions {
+  /** A link must complete HELLO within this time (default 5,000 ms). */
+  handshakeTimeoutMs: number;
+  /** Interval of PINGs each side sends (default 1,000 ms). */
+  pingIntervalMs: number;
+  /** A link with no frame for this long is treated as dead (default 5,000 ms). */
+  idleTimeoutMs: number;
+  /** A session with no room for this long is closed (default 10,000 ms). */
+  emptySessionMs: number;
+  frameLimits: FrameLimits;
+  core: Partial<Omit<SessionCoreOptions, 'clock' | 'pingIntervalMs'>>;
+}
+
+export interface SessionManagerDeps {
+  clock: Clock;
+  log: Logger;
+  metrics: Metrics;
+  /** Redeems a seat token and seats the client in its room. */
+  join(sessionId: string, seat: string, port: MemberPort): Promise<Membership & { roomType: string }>;
+}
+
+/** Owns every session of this node, keyed by secret token. */
+export class SessionManager {
+  private readonly sessions = new Map<string, ServerSession>();
+  private readonly pendingLinks = new Set<Link>();
+  private sweepTimer: TimerHandle | null = null;
+  private closed = false;
+
+  constructor(
+    private readonly options: SessionManagerOptions,
+    private readonly deps: SessionManagerDeps,
+  ) {
+    this.scheduleSweep();
+  }
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  /** Takes a freshly opened link and waits for its HELLO. */
+  accept(link: Link): void {
+    const { clock, metrics } = this.deps;
+    if (this.closed) {
+      link.close('server_shutdown', 'server is shutting down');
+      return;
+    }
+    metrics.inc('links_accepted');
+    this.pendingLinks.add(link);
+    const timer = clock.setTimeout(() => this.refuse(link, 'handshake_timeout', 'no HELLO in time'), this.options.handshakeTimeoutMs);
+    let got = false;
+    link.onclose = () => {
+      clock.clearTimeout(timer);
+      this.pendingLinks.delete(link);
+    };
+    link.onframe = (bytes) => {
+      if (got) {
+        this.refuse(link, 'handshake_required', 'frame before WELCOME');
+        return;
+      }
+      got = true;
+      clock.clearTimeout(timer);
+      let hello: Hello;
+      try {
+        const frame = decodeFrame(bytes, this.options.frameLimits);
+        if (frame.kind !== FrameKind.Hello) throw new NetloomError('handshake_required', 'first frame must be HELLO');
+        if (frame.version !== WIRE_VERSION) {
+          throw new NetloomError('version_unsupported', `wire version ${frame.version} is not ${WIRE_VERSION}`);
+        }
+        hello = frame;
+      } catch (err) {
+        const e = err instanceof NetloomError ? err : new NetloomError('handshake_invalid', String(err));
+        this.refuse(link, e.code, e.message);
+        return;
+      }
+      this.handshake(link, hello).catch((err: unknown) => {
+        const e = err instanceof NetloomError ? err : new NetloomError('internal_error', 'handshake failed');
+        if (e.code === 'internal_error') this.deps.log.error({ err }, 'handshake failed');
+        this.refuse(link, e.code, e.message);
+      });
+    };
+  }
+
+  /** Ends every session and refuses new links. */
+  close(): void {
+    this.closed = true;
+    if (this.sweepTimer !== null) this.deps.clock.clearTimeout(this.sweepTimer);
+    for (const link of this.pendingLinks) link.close('server_shutdown', 'server is shutting down');
+    for (const session of [...this.sessions.values()]) session.end('server_shutdown', 'server is shutting down');
+  }
+
+  private async handshake(link: Link, hello: Hello): Promise<void> {
+    if (hello.mode === 'resume') {
+      const session = this.sessions.get(hello.sessionToken);
+      if (!session || session.state === 'ended') throw new NetloomError('session_unknown', 'no such session to resume');
+      if (!link.isOpen) return;
+      this.pendingLinks.delete(link);
+      this.deps.metrics.inc('sessions_resumed');
+      link.send('reliable', this.welcome(session, true));
+      try {
+        session.attach(link, hello.lastReceived);
+      } catch (err) {
+        session.end('sequence_invalid', err instanceof Error ? err.message : 'bad resume');
+      }
+      return;
+    }
+    const id = randomBytes(9).toString('base64url');
+    const token = randomBytes(24).toString('base64url');
+    const ctx = {
+      clock: this.deps.clock,
+      log: this.deps.log.child({ sessionId: id }),
+      metrics: this.deps.metrics,
+      frameLimits: this.options.frameLimits,
+      coreOptions: { ...this.options.core, pingIntervalMs: this.options.pingIntervalMs },
+      join: (s: ServerSession, seat: string, port: MemberPort) => this.deps.join(s.id, seat, port),
+      ended: (s: ServerSession) => {
+        this.sessions.delete(s.token);
+        this.deps.metrics.inc('sessions_ended');
+      },
+    };
+    const session = new ServerSession(id, token, ctx);
+    // The seat is redeemed before the session is registered: a link without a valid seat gets no session.
+    let membership: Membership & { roomType: string };
+    try {
+      membership = await this.deps.join(id, hello.seat, session.port(hello.handle));
+    } catch (err) {
+      session.core.dispose();
+      throw err;
+    }
+    if (!link.isOpen) {
+      membership.room.leave(membership.clientId, 'session_ended');
+      session.core.dispose();
+      return;
+    }
+    this.pendingLinks.delete(link);
+    this.sessions.set(token, session);
+    this.deps.metrics.inc('sessions_created');
+    link.send('reliable', this.welcome(session, false));
+    session.adopt(hello.handle, membership);
+    session.attach(link, 0);
+  }
+
+  private welcome(session: ServerSession, resumed: boolean): Uint8Array {
+    return encodeFrame({
+      kind: FrameKind.Welcome,
+      sessionId: session.id,
+      sessionToken: session.token,
+      lastReceived: session.core.lastReceived,
+      resumed,
+      pingIntervalMs: this.options.pingIntervalMs,
+      idleTimeoutMs: this.options.idleTimeoutMs,
+    });
+  }
+
+  private refuse(link: Link, code: NetloomError['code'], reason: string): void {
+    this.deps.metrics.error(code);
+    this.pendingLinks.delete(link);
+    if (!link.isOpen) return;
+    link.send('reliable', encodeFrame({ kind: FrameKind.Close, code, reason }));
+    link.close(code, reason);
+  }
+
+  private scheduleSweep(): void {
+    const every = Math.max(250, Math.floor(this.options.idleTimeoutMs / 4));
+    this.sweepTimer = this.deps.clock.setTimeout(() => {
+      const now = this.deps.clock.now();
+      for (const s of this.sessions.values()) {
+        s.checkIdle(now, this.options.idleTimeoutMs);
+        s.checkEmpty(now, this.options.emptySessionMs);
+      }
+      if (!this.closed) this.scheduleSweep();
+    }, every);
+  }
+}

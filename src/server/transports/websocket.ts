@@ -1,0 +1,215 @@
+// The server side of the WebSocket link: wraps an open `ws` socket (as @fastify/websocket hands it) as a Link.
+import type { RawData, WebSocket } from 'ws';
+import type { ErrorCode } from '../../codec/errors.js';
+import { type Channel, emptyLinkStats, type Link, type LinkCloseInfo, type LinkStats } from '../../link/link.js';
+
+/**
+ * Wire format on WebSocket (both directions): every message is binary, one tag byte naming the channel
+ * (0x00 reliable, 0x01 unreliable) followed by the frame. Empty frames do not exist on the wire: a
+ * message shorter than two bytes, a text message or an unknown tag closes the link with `frame_malformed`.
+ */
+export const WS_TAG_RELIABLE = 0x00;
+export const WS_TAG_UNRELIABLE = 0x01;
+
+/** WebSocket close code for an orderly close; every other close uses WS_CLOSE_ERROR with reason `code: text`. */
+export const WS_CLOSE_NORMAL = 1000;
+export const WS_CLOSE_ERROR = 4000;
+/** Longest close reason the WebSocket protocol allows, in UTF-8 bytes. */
+export const WS_MAX_CLOSE_REASON_BYTES = 123;
+
+export interface WebSocketServerLinkOptions {
+  /** Unreliable sends are dropped (and counted in `droppedOut`) while more than this many bytes are buffered. Default 65,536. */
+  unreliableDropBytes?: number;
+  /**
+   * A reliable send that would take the buffered bytes above this closes the link with `slow_consumer`,
+   * so a client that never reads cannot grow server memory without bound. Default 4 MiB.
+   */
+  maxBufferedBytes?: number;
+  /**
+   * Largest incoming WebSocket message, tag byte included; larger ones close the link with
+   * `frame_too_large`. Default 65,537 (a 64 KiB frame plus its tag). Pass the same value as the `ws`
+   * server's `maxPayload` so that oversize messages are refused before they are buffered.
+   */
+  maxFrameBytes?: number;
+}
+
+export const WEBSOCKET_LINK_DEFAULTS: Required<WebSocketServerLinkOptions> = {
+  unreliableDropBytes: 65_536,
+  maxBufferedBytes: 4 * 1024 * 1024,
+  maxFrameBytes: 65_536 + 1,
+};
+
+const OPEN = 1;
+const encoder = new TextEncoder();
+
+/** Truncates `text` to at most `maxBytes` UTF-8 bytes without splitting a character. */
+export function truncateUtf8(text: string, maxBytes: number): string {
+  if (text.length * 3 <= maxBytes || encoder.encode(text).byteLength <= maxBytes) return text;
+  let out = '';
+  let bytes = 0;
+  for (const ch of text) {
+    const n = encoder.encode(ch).byteLength;
+    if (bytes + n > maxBytes) break;
+    out += ch;
+    bytes += n;
+  }
+  return out;
+}
+
+/** The close reason sent to the peer: `code` alone, or `code: reason`, cut to 123 bytes. */
+export function wsCloseReason(code: string, reason: string): string {
+  return truncateUtf8(reason ? `${code}: ${reason}` : code, WS_MAX_CLOSE_REASON_BYTES);
+}
+
+/**
+ * A Link over one server-side `ws` WebSocket. Construct it synchronously in the route handler, before
+ * any await, or messages that arrive in between are lost (`ws` does not buffer them for late listeners).
+ *
+ * Closes the link initiates itself (`slow_consumer`, `frame_too_large`, `frame_malformed`) report
+ * `local: false`, because the owner of the link did not call `close()`; the peer is told the code in the
+ * WebSocket close reason where it can still be sent (a slow consumer is cut off at once instead).
+ * A peer's close arrives as `link_closed`, or `normal` when the peer closed with code 1000.
+ */
+export class WebSocketServerLink implements Link {
+  readonly transport = 'websocket' as const;
+  onframe: ((frame: Uint8Array, channel: Channel) => void) | null = null;
+  onclose: ((info: LinkCloseInfo) => void) | null = null;
+
+  private closed = false;
+  private readonly counters: LinkStats = emptyLinkStats();
+  private readonly unreliableDropBytes: number;
+  private readonly maxBufferedBytes: number;
+  private readonly maxFrameBytes: number;
+
+  constructor(
+    private readonly socket: WebSocket,
+    options: WebSocketServerLinkOptions = {},
+  ) {
+    this.unreliableDropBytes = options.unreliableDropBytes ?? WEBSOCKET_LINK_DEFAULTS.unreliableDropBytes;
+    this.maxBufferedBytes = options.maxBufferedBytes ?? WEBSOCKET_LINK_DEFAULTS.maxBufferedBytes;
+    this.maxFrameBytes = options.maxFrameBytes ?? WEBSOCKET_LINK_DEFAULTS.maxFrameBytes;
+    socket.binaryType = 'nodebuffer';
+    socket.on('message', this.handleMessage);
+    socket.on('close', this.handleClose);
+    socket.on('error', this.handleError);
+    if (socket.readyState !== OPEN) {
+      this.closed = true;
+      queueMicrotask(() => this.emitClose({ code: 'link_closed', reason: 'socket was not open', local: false }));
+    }
+  }
+
+  get isOpen(): boolean {
+    return !this.closed;
+  }
+
+  get bufferedBytes(): number {
+    return this.socket.bufferedAmount;
+  }
+
+  send(channel: Channel, frame: Uint8Array): boolean {
+    const length = frame.byteLength;
+    if (this.closed || this.socket.readyState !== OPEN) {
+      if (channel === 'unreliable') this.counters.droppedOut++;
+      return false;
+    }
+    if (length === 0) return false;
+    const buffered = this.socket.bufferedAmount;
+    if (channel === 'unreliable') {
+      if (buffered > this.unreliableDropBytes) {
+        this.counters.droppedOut++;
+        return false;
+      }
+    } else if (buffered + length + 1 > this.maxBufferedBytes) {
+      this.fail('slow_consumer', `send buffer would exceed ${this.maxBufferedBytes} bytes`, 'terminate');
+      return false;
+    }
+    // One copy: tag and frame in one buffer (from Node's pool when small); ws writes it without copying.
+    const message = Buffer.allocUnsafe(length + 1);
+    message[0] = channel === 'reliable' ? WS_TAG_RELIABLE : WS_TAG_UNRELIABLE;
+    message.set(frame, 1);
+    this.socket.send(message);
+    this.counters.framesOut[channel]++;
+    this.counters.bytesOut[channel] += length;
+    return true;
+  }
+
+  close(code: ErrorCode | 'normal' = 'normal', reason = ''): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.socket.off('message', this.handleMessage);
+    if (code === 'normal') this.socket.close(WS_CLOSE_NORMAL, truncateUtf8(reason, WS_MAX_CLOSE_REASON_BYTES));
+    else this.socket.close(WS_CLOSE_ERROR, wsCloseReason(code, reason));
+    this.emitClose({ code, reason, local: true });
+  }
+
+  stats(): LinkStats {
+    const c = this.counters;
+    return {
+      bytesIn: { ...c.bytesIn },
+      bytesOut: { ...c.bytesOut },
+      framesIn: { ...c.framesIn },
+      framesOut: { ...c.framesOut },
+      droppedOut: c.droppedOut,
+    };
+  }
+
+  private readonly handleMessage = (data: RawData, isBinary: boolean): void => {
+    if (this.closed) return;
+    if (!isBinary) return this.fail('frame_malformed', 'text message');
+    const bytes = Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? new Uint8Array(data) : data;
+    const length = bytes.byteLength;
+    if (length > this.maxFrameBytes) return this.fail('frame_too_large', `message of ${length} bytes`);
+    if (length < 2) return this.fail('frame_malformed', 'empty frame');
+    const tag = bytes[0];
+    const channel: Channel | null =
+      tag === WS_TAG_RELIABLE ? 'reliable' : tag === WS_TAG_UNRELIABLE ? 'unreliable' : null;
+    if (channel === null) return this.fail('frame_malformed', `unknown channel tag ${tag}`);
+    // A plain Uint8Array view (not a Buffer, whose slice() would not copy), without the tag.
+    const frame = new Uint8Array(bytes.buffer, bytes.byteOffset + 1, length - 1);
+    this.counters.framesIn[channel]++;
+    this.counters.bytesIn[channel] += length - 1;
+    try {
+      this.onframe?.(frame, channel);
+    } catch (err) {
+      // A throwing handler must not reach ws's socket listener (that would crash the process).
+      this.fail('internal_error', `onframe threw: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  };
+
+  private readonly handleClose = (code: number, reason: Buffer): void => {
+    if (this.closed) return;
+    this.closed = true;
+    this.emitClose({
+      code: code === WS_CLOSE_NORMAL ? 'normal' : 'link_closed',
+      reason: reason.toString('utf8'),
+      local: false,
+    });
+  };
+
+  private readonly handleError = (err: Error & { code?: string }): void => {
+    if (this.closed) return;
+    // `ws` reports protocol violations as WS_ERR_* and closes the socket itself (1009 for oversize).
+    const wsCode = err.code ?? '';
+    if (wsCode === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') this.fail('frame_too_large', err.message, 'none');
+    else if (wsCode.startsWith('WS_ERR_')) this.fail('frame_malformed', err.message, 'none');
+    else this.fail('link_closed', err.message, 'terminate');
+  };
+
+  /**
+   * Ends the link for a reason found on this side. `close` tells the peer the code in a close frame;
+   * `terminate` cuts the socket (a slow consumer would never read a close frame); `none` leaves the
+   * socket to `ws`, which is already closing it.
+   */
+  private fail(code: ErrorCode, reason: string, action: 'close' | 'terminate' | 'none' = 'close'): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.socket.off('message', this.handleMessage);
+    if (action === 'close') this.socket.close(WS_CLOSE_ERROR, wsCloseReason(code, reason));
+    else if (action === 'terminate') this.socket.terminate();
+    this.emitClose({ code, reason, local: false });
+  }
+
+  private emitClose(info: LinkCloseInfo): void {
+    this.onclose?.(info);
+  }
+}

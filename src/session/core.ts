@@ -1,0 +1,333 @@
+// The reliable/unreliable sequencing core of a session, shared by client and server: numbering, acks, resend buffer, RTT and loss.
+import { encodeDataFrame, encodeFrame, encodeRoomFrame, FrameKind, type Frame, type Message } from '../codec/frames.js';
+import { NetloomError } from '../codec/errors.js';
+import type { ChannelCounters, Link } from '../link/link.js';
+import { systemClock, type Clock, type TimerHandle } from '../shared/clock.js';
+
+/** Tunables of the sequencing core; each has a default. */
+export interface SessionCoreOptions {
+  /** Bytes of unacknowledged reliable frames kept for resend before the session fails (default 1 MiB). */
+  maxBufferBytes: number;
+  /** Send an ACK at once after this many reliable frames were delivered without one (default 16). */
+  ackEveryFrames: number;
+  /** Otherwise send an ACK this long after the first unacknowledged delivery (default 20 ms). */
+  ackDelayMs: number;
+  /** Interval between PINGs while a link is attached (default 1000 ms; 0 disables). */
+  pingIntervalMs: number;
+  clock: Clock;
+}
+
+export const DEFAULT_SESSION_CORE_OPTIONS: SessionCoreOptions = {
+  maxBufferBytes: 1 << 20,
+  ackEveryFrames: 16,
+  ackDelayMs: 20,
+  pingIntervalMs: 1000,
+  clock: systemClock,
+};
+
+/** Numbers a peer can read to judge the connection. */
+export interface SessionStats {
+  /** Smoothed round-trip time in ms (0 until the first pong). */
+  rtt: number;
+  /** Estimated loss of unreliable frames received, 0..1 (exponentially weighted). */
+  loss: number;
+  bytesIn: ChannelCounters;
+  bytesOut: ChannelCounters;
+  /** Reliable frames resent after a resume. */
+  resent: number;
+  /** Unreliable frames dropped because they were stale or duplicated. */
+  staleDropped: number;
+  /** Bytes of reliable frames waiting for an acknowledgement. */
+  bufferedBytes: number;
+}
+
+const UNRELIABLE_HALF_WINDOW = 0x8000;
+
+/**
+ * Sequencing for one session. The owner decodes frames, handles the handshake and passes data,
+ * ack and ping frames to `receive`. Reliable messages come out of `onmessage` exactly once and in
+ * order across any number of links; unreliable ones come out unless stale.
+ */
+export class SessionCore {
+  readonly options: SessionCoreOptions;
+  /** Called for every message delivered: reliable ones in order, once; unreliable ones when fresh. */
+  onmessage: ((message: Message, reliable: boolean) => void) | null = null;
+  /** Called once when the core cannot go on (buffer overflow, impossible sequence numbers). */
+  onfatal: ((error: NetloomError) => void) | null = null;
+
+  private link: Link | null = null;
+  private nextSeq = 1;
+  private readonly buffer: Uint8Array[] = [];
+  private bufferHead = 0;
+  /** Sequence number of buffer[bufferHead]. */
+  private bufferFirstSeq = 1;
+  private bufferBytes = 0;
+  private delivered = 0;
+  private ackSent = 0;
+  private ackTimer: TimerHandle | null = null;
+  private unreliableSeq = 0;
+  private lastUnreliable = -1;
+  private pingTimer: TimerHandle | null = null;
+  private pingId = 0;
+  private readonly pingsInFlight = new Map<number, number>();
+  private rtt = 0;
+  private loss = 0;
+  private resent = 0;
+  private staleDropped = 0;
+  private failed = false;
+  private readonly bytesIn: ChannelCounters = { reliable: 0, unreliable: 0 };
+  private readonly bytesOut: ChannelCounters = { reliable: 0, unreliable: 0 };
+
+  constructor(options: Partial<SessionCoreOptions> = {}) {
+    this.options = { ...DEFAULT_SESSION_CORE_OPTIONS, ...options };
+  }
+
+  /** Highest reliable sequence number delivered so far (0 = none). */
+  get lastReceived(): number {
+    return this.delivered;
+  }
+
+  /** The link in use, or null while detached. */
+  get currentLink(): Link | null {
+    return this.link;
+  }
+
+  /**
+   * Starts using `link`: frames the peer already has (up to `peerLastReceived`) leave the
+   * buffer, the rest are resent in order. Throws `sequence_invalid` when the peer claims to
+   * have frames never sent or frames already dropped from the buffer.
+   */
+  attach(link: Link, peerLastReceived: number): void {
+    this.trimTo(peerLastReceived);
+    this.link = link;
+    for (let i = this.bufferHead; i < this.buffer.length; i++) {
+      const frame = this.buffer[i];
+      this.resent++;
+      this.bytesOut.reliable += frame.length;
+      link.send('reliable', frame);
+    }
+    if (this.delivered > this.ackSent) this.sendAck();
+    this.schedulePing();
+  }
+
+  /** Stops using the current link (it died or is being replaced). Reliable frames stay buffered. */
+  detach(): void {
+    this.link = null;
+    this.clearTimer('ackTimer');
+    this.clearTimer('pingTimer');
+    this.pingsInFlight.clear();
+  }
+
+  /** Sends a room message; see `sendMessage`. */
+  sendRoom(reliable: boolean, handle: number, op: number, payload: Uint8Array): boolean {
+    if (reliable) return this.pushReliable(encodeRoomFrame(true, this.nextSeq, handle, op, payload));
+    this.unreliableSeq = (this.unreliableSeq + 1) & 0xffff;
+    return this.sendUnreliableFrame(encodeRoomFrame(false, this.unreliableSeq, handle, op, payload));
+  }
+
+  /**
+   * Sends a message. Reliable messages are numbered and buffered until acknowledged, and
+   * go out now if a link is attached; unreliable ones are sent only if a link is attached
+   * and not congested (returns false when dropped).
+   */
+  sendMessage(message: Message, reliable: boolean): boolean {
+    const frame = encodeFrame(
+      reliable
+        ? { kind: FrameKind.Reliable, seq: this.nextSeq, message }
+        : { kind: FrameKind.Unreliable, seq: (this.unreliableSeq = (this.unreliableSeq + 1) & 0xffff), message },
+    );
+    return reliable ? this.pushReliable(frame) : this.sendUnreliableFrame(frame);
+  }
+
+  /** Sends an already-encoded message body reliably (used by relays). */
+  sendReliableBody(body: Uint8Array): boolean {
+    return this.pushReliable(encodeDataFrame(true, this.nextSeq, body));
+  }
+
+  /** Handles a decoded data, ack, ping or pong frame that arrived on the current link. */
+  receive(frame: Frame, size: number): void {
+    if (this.failed) return;
+    switch (frame.kind) {
+      case FrameKind.Reliable: {
+        this.bytesIn.reliable += size;
+        if (frame.seq <= this.delivered) return; // already delivered before a resume
+        if (frame.seq !== this.delivered + 1) {
+          this.fail(new NetloomError('sequence_invalid', `reliable seq ${frame.seq} after ${this.delivered}`));
+          return;
+        }
+        this.delivered = frame.seq;
+        this.noteDelivered();
+        this.onmessage?.(frame.message, true);
+        return;
+      }
+      case FrameKind.Unreliable: {
+        this.bytesIn.unreliable += size;
+        if (this.lastUnreliable >= 0) {
+          const ahead = (frame.seq - this.lastUnreliable) & 0xffff;
+          if (ahead === 0 || ahead >= UNRELIABLE_HALF_WINDOW) {
+            this.staleDropped++;
+            return;
+          }
+          // ahead - 1 frames were skipped: fold them into the loss estimate.
+          const lostNow = (ahead - 1) / ahead;
+          this.loss += (lostNow - this.loss) * Math.min(1, ahead / 64);
+        }
+        this.lastUnreliable = frame.seq;
+        this.onmessage?.(frame.message, false);
+        return;
+      }
+      case FrameKind.Ack:
+        this.trimAck(frame.lastReceived);
+        return;
+      case FrameKind.Ping:
+        this.link?.send('reliable', encodeFrame({ kind: FrameKind.Pong, id: frame.id }));
+        return;
+      case FrameKind.Pong: {
+        const sentAt = this.pingsInFlight.get(frame.id);
+        if (sentAt === undefined) return;
+        this.pingsInFlight.delete(frame.id);
+        const sample = this.options.clock.now() - sentAt;
+        this.rtt = this.rtt === 0 ? sample : this.rtt + (sample - this.rtt) / 8;
+        return;
+      }
+      default:
+        return;
+    }
+  }
+
+  /** Sends a PING now (also done on a timer while attached). */
+  ping(): void {
+    const link = this.link;
+    if (!link) return;
+    const id = ++this.pingId;
+    this.pingsInFlight.set(id, this.options.clock.now());
+    if (this.pingsInFlight.size > 16) this.pingsInFlight.delete(this.pingsInFlight.keys().next().value as number);
+    link.send('reliable', encodeFrame({ kind: FrameKind.Ping, id }));
+  }
+
+  stats(): SessionStats {
+    return {
+      rtt: this.rtt,
+      loss: this.loss,
+      bytesIn: { ...this.bytesIn },
+      bytesOut: { ...this.bytesOut },
+      resent: this.resent,
+      staleDropped: this.staleDropped,
+      bufferedBytes: this.bufferBytes,
+    };
+  }
+
+  /** Stops all timers; the core sends nothing more. */
+  dispose(): void {
+    this.detach();
+    this.failed = true;
+  }
+
+  private pushReliable(frame: Uint8Array): boolean {
+    if (this.failed) return false;
+    this.nextSeq++;
+    this.buffer.push(frame);
+    this.bufferBytes += frame.length;
+    if (this.bufferBytes > this.options.maxBufferBytes) {
+      this.fail(
+        new NetloomError(
+          'buffer_overflow',
+          `${this.bufferBytes} bytes of unacknowledged reliable frames exceed ${this.options.maxBufferBytes}`,
+        ),
+      );
+      return false;
+    }
+    const link = this.link;
+    if (!link) return true;
+    this.bytesOut.reliable += frame.length;
+    link.send('reliable', frame);
+    return true;
+  }
+
+  private sendUnreliableFrame(frame: Uint8Array): boolean {
+    const link = this.link;
+    if (!link || this.failed) return false;
+    if (!link.send('unreliable', frame)) return false;
+    this.bytesOut.unreliable += frame.length;
+    return true;
+  }
+
+  private trimAck(lastReceived: number): void {
+    if (lastReceived >= this.nextSeq) {
+      this.fail(new NetloomError('sequence_invalid', `ack ${lastReceived} for frames never sent`));
+      return;
+    }
+    if (lastReceived >= this.bufferFirstSeq) this.dropThrough(lastReceived);
+  }
+
+  private trimTo(peerLastReceived: number): void {
+    if (peerLastReceived >= this.nextSeq || peerLastReceived < this.bufferFirstSeq - 1) {
+      throw new NetloomError(
+        'sequence_invalid',
+        `peer has ${peerLastReceived}, buffer holds ${this.bufferFirstSeq}..${this.nextSeq - 1}`,
+      );
+    }
+    this.dropThrough(peerLastReceived);
+  }
+
+  private dropThrough(seq: number): void {
+    while (this.bufferFirstSeq <= seq && this.bufferHead < this.buffer.length) {
+      this.bufferBytes -= this.buffer[this.bufferHead].length;
+      this.bufferHead++;
+      this.bufferFirstSeq++;
+    }
+    if (this.bufferHead === this.buffer.length) {
+      this.buffer.length = 0;
+      this.bufferHead = 0;
+    } else if (this.bufferHead > 1024 && this.bufferHead * 2 > this.buffer.length) {
+      this.buffer.splice(0, this.bufferHead);
+      this.bufferHead = 0;
+    }
+  }
+
+  private noteDelivered(): void {
+    if (this.delivered - this.ackSent >= this.options.ackEveryFrames) {
+      this.sendAck();
+    } else if (this.ackTimer === null) {
+      this.ackTimer = this.options.clock.setTimeout(() => {
+        this.ackTimer = null;
+        this.sendAck();
+      }, this.options.ackDelayMs);
+    }
+  }
+
+  private sendAck(): void {
+    this.clearTimer('ackTimer');
+    const link = this.link;
+    if (!link) return;
+    this.ackSent = this.delivered;
+    link.send('reliable', encodeFrame({ kind: FrameKind.Ack, lastReceived: this.delivered }));
+  }
+
+  private schedulePing(): void {
+    this.clearTimer('pingTimer');
+    const every = this.options.pingIntervalMs;
+    if (every <= 0) return;
+    const tick = () => {
+      this.pingTimer = this.options.clock.setTimeout(tick, every);
+      this.ping();
+    };
+    this.pingTimer = this.options.clock.setTimeout(tick, Math.min(every, 100));
+  }
+
+  private clearTimer(name: 'ackTimer' | 'pingTimer'): void {
+    const handle = this[name];
+    if (handle !== null) {
+      this.options.clock.clearTimeout(handle);
+      this[name] = null;
+    }
+  }
+
+  private fail(error: NetloomError): void {
+    if (this.failed) return;
+    this.failed = true;
+    this.detach();
+    this.onfatal?.(error);
+  }
+}
+
