@@ -2,6 +2,14 @@
 import type { Socket } from 'node:net';
 import WebSocket from 'ws';
 
+/** Time allowed for one client's join. */
+export const JOIN_TIMEOUT_MS = 15_000;
+
+/** After this long the load generator starts no more joins (and reports whoever joined). */
+export function joinPhaseMs(C: number): number {
+  return 20_000 + C * 50;
+}
+
 /** One simulated player's connection, whatever the system under test. */
 export interface BenchConn {
   /** Identifies the room the server put this client in (for the `rooms` field). */

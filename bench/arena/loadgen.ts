@@ -2,7 +2,15 @@
 // Protocol with the runner: one JSON object per stdout line, `event` = joined | window-start | window-end
 // | result. Env: SYSTEM (raw-ws | netloom), PORT, ROOM_IDS (netloom: the server's room ids), plus the ARENA.md parameters (see workload.ts).
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { type BenchConn, bytesSince, type Connect, rawConnect, snapshotWire } from './bench-client.js';
+import {
+  type BenchConn,
+  bytesSince,
+  type Connect,
+  JOIN_TIMEOUT_MS,
+  joinPhaseMs,
+  rawConnect,
+  snapshotWire,
+} from './bench-client.js';
 import {
   InputWalk,
   inputPhase,
@@ -15,7 +23,6 @@ import {
   TICK_MS,
 } from './workload.js';
 
-const JOIN_TIMEOUT_MS = 15_000;
 const CLOSE_TIMEOUT_MS = 5_000;
 /** The delay histogram records whole timer intervals; the lag is what exceeds this resolution. */
 const LAG_RESOLUTION_MS = 10;
@@ -163,8 +170,10 @@ async function main(): Promise<void> {
   const joinErrors: string[] = [];
   const joinStart = performance.now();
   let cursor = 0;
+  // Stop starting joins after this, so a stuck server still yields a report (with join errors).
+  const joinDeadline = joinStart + joinPhaseMs(params.C);
   const worker = async (): Promise<void> => {
-    while (cursor < clients.length) {
+    while (cursor < clients.length && performance.now() < joinDeadline) {
       const client = clients[cursor++];
       try {
         client.conn = await connect(client.index, roomOf(client.index, params.P), client.onState);

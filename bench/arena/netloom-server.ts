@@ -3,6 +3,7 @@
 // joins client i to room floor(i / P) by id. Each tick: step every player, then send each client {tick, ack, players} unreliably. The players
 // array is the room's own SimPlayer list (no per-tick copy); the codec reads only id, x and y.
 import { createServer, defineRoom, memoryDriver } from '../../src/server/index.js';
+import { installWindowProfiler } from './profile.js';
 import { arenaProtocol } from './protocol.js';
 import {
   readParams,
@@ -74,5 +75,6 @@ function shutdown(): void {
   // Exit at once (process.exit still lets --cpu-prof write its profile); a graceful close is not measured.
   process.exit(0);
 }
+installWindowProfiler();
 process.on('SIGTERM', shutdown);
 process.on('SIGINT', shutdown);

@@ -2,6 +2,7 @@
 // Wire: a client's first text message is {"join": roomIndex}, answered by {"joined": playerId}; then
 // inputs {"seq","dx","dy"}; each tick the server sends {"tick","players":[{id,x,y}...],"ack"}.
 import { type WebSocket, WebSocketServer } from 'ws';
+import { installWindowProfiler } from './profile.js';
 import { fixedRateLoop, receiveInput, type SimPlayer, spawnPlayer, stepPlayer, TICK_MS } from './workload.js';
 
 interface RawClient {
@@ -98,5 +99,6 @@ function shutdown(): void {
   // process.exit runs the exit path, so --cpu-prof still writes its profile.
   process.exit(0);
 }
+installWindowProfiler();
 process.on('SIGTERM', shutdown);
 process.on('SIGINT', shutdown);

@@ -1,13 +1,14 @@
 // Arena benchmark runner (ARENA.md): per system, spawns the server and the load generator pinned to
 // separate cores, samples /proc over the measured window, prints one JSON line per system.
-// Env: C P SECONDS WARMUP GRACE SEED TRANSPORT, SYSTEMS (default raw-ws,netloom); CPU_PROF / CPU_PROF_LOADGEN
-// (a directory: run the server / load generator under node --cpu-prof and write the profile there).
+// Env: C P SECONDS WARMUP GRACE SEED TRANSPORT, SYSTEMS (default raw-ws,netloom); CPU_PROF=<dir>: profile
+// the server over the window (see profile.ts); CPU_PROF_LOADGEN=<dir>: run the load generator under --cpu-prof.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { JOIN_TIMEOUT_MS, joinPhaseMs } from './bench-client.js';
 import { type CpuSample, processRssMib, sampleCpu } from './proc.js';
 import { type ArenaParams, readParams } from './workload.js';
 
@@ -136,7 +137,11 @@ function profileArgs(name: string, sub: string): string[] {
 async function runSystem(system: string, params: ArenaParams): Promise<Record<string, unknown>> {
   const serverFile = SERVERS[system];
   if (!serverFile) throw new Error(`unknown system ${system}`);
-  const server = startNode(serverFile, 0, { C: String(params.C), P: String(params.P) }, profileArgs('CPU_PROF', `${system}-server-C${params.C}`));
+  const profDir = process.env['CPU_PROF'];
+  const profile = profDir ? resolve(profDir, `${system}-server-C${params.C}.cpuprofile`) : '';
+  if (profDir) mkdirSync(profDir, { recursive: true });
+  const server = startNode(serverFile, 0, { C: String(params.C), P: String(params.P), ARENA_CPU_PROFILE: profile });
+
   let loadgen: Proc | undefined;
   try {
     const ready = await server.next('server start', (m) => typeof m['port'] === 'number', 30_000);
@@ -152,13 +157,19 @@ async function runSystem(system: string, params: ArenaParams): Promise<Record<st
       },
       profileArgs('CPU_PROF_LOADGEN', `${system}-loadgen-C${params.C}`),
     );
-    const joined = await loadgen.next('joins', (m) => m['event'] === 'joined', 30_000 + params.C * 200);
+    const joined = await loadgen.next('joins', (m) => m['event'] === 'joined', joinPhaseMs(params.C) + JOIN_TIMEOUT_MS + 10_000);
     if (joined['errors']) process.stderr.write(`[${system}] join errors: ${JSON.stringify(joined)}\n`);
     await loadgen.next('warmup', (m) => m['event'] === 'window-start', params.WARMUP * 1000 + 10_000);
+    if (profile) process.kill(server.pid, 'SIGUSR2');
     const before: CpuSample = sampleCpu(server.pid, loadgen.pid);
     await loadgen.next('window', (m) => m['event'] === 'window-end', params.SECONDS * 1000 + 10_000);
     const after: CpuSample = sampleCpu(server.pid, loadgen.pid);
     const rss = processRssMib(server.pid);
+    if (profile) {
+      process.kill(server.pid, 'SIGUSR2');
+      await server.next('profile', (m) => m['event'] === 'profile', 30_000);
+      process.stderr.write(`arena: ${system} server profile (window only): ${profile}\n`);
+    }
     const result = await loadgen.next('grace', (m) => m['event'] === 'result', params.GRACE * 1000 + 10_000);
     const wall = (after.at - before.at) / 1000;
     const serverUser = (after.server.user - before.server.user) / wall;

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
-import { createServer, memoryDriver } from '../../src/server/index.js';
+import { createServer, memoryDriver, type NetloomOptions } from '../../src/server/index.js';
 import { Arena } from './room.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -15,6 +15,8 @@ export interface DemoOptions {
   host?: string;
   /** Fastify/pino logger option. Default false. */
   logger?: boolean | object;
+  /** Session tuning passed to netloom (heartbeat, idle timeout, buffer bound); tests shorten the idle timeout. */
+  session?: NetloomOptions['session'];
 }
 
 export interface Demo {
@@ -26,21 +28,29 @@ export interface Demo {
   close(): Promise<void>;
 }
 
-/** Bundles the browser client into memory: one ESM file, no Node built-ins allowed. */
-export async function bundleClient(): Promise<string> {
+/** The bundled browser client, held in memory: one ESM file and its source map. */
+export interface ClientBundle {
+  js: string;
+  map: string;
+}
+
+/** Bundles the browser client with esbuild: one ESM file, no Node built-ins allowed. */
+export async function bundleClient(): Promise<ClientBundle> {
   const result = await build({
     entryPoints: [join(here, 'client', 'main.ts')],
+    outfile: join(here, 'public', 'bundle.js'),
     bundle: true,
     platform: 'browser',
     format: 'esm',
     target: 'es2022',
-    sourcemap: 'inline',
+    sourcemap: 'linked',
     write: false,
     logLevel: 'silent',
   });
-  const [file] = result.outputFiles;
-  if (!file) throw new Error('esbuild produced no output');
-  return file.text;
+  const js = result.outputFiles.find((f) => f.path.endsWith('.js'));
+  const map = result.outputFiles.find((f) => f.path.endsWith('.js.map'));
+  if (!js || !map) throw new Error('esbuild produced no bundle');
+  return { js: js.text, map: map.text };
 }
 
 /** Builds the client, starts the server and listens; resolves once it accepts connections. */
@@ -53,11 +63,14 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     rooms: { arena: Arena },
     driver: memoryDriver(),
     logger: options.logger ?? false,
+    ...(options.session ? { session: options.session } : {}),
   });
   server.get('/', (_request, reply) => reply.type('text/html; charset=utf-8').send(html));
   server.get('/bundle.js', (_request, reply) =>
-    reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-store').send(bundle),
+    reply.type('text/javascript; charset=utf-8').header('cache-control', 'no-store').send(bundle.js),
   );
+  server.get('/favicon.ico', (_request, reply) => reply.code(204).send());
+  server.get('/bundle.js.map', (_request, reply) => reply.type('application/json').send(bundle.map));
   const host = options.host ?? '127.0.0.1';
   await server.listen({ port: options.port ?? 3000, host });
   const address = server.server.address();

@@ -1,7 +1,8 @@
 // Client: asks the control plane for seats over HTTP and joins rooms over one session per server node.
-import { NetloomError, isErrorCode } from '../codec/errors.js';
+import { isErrorCode, NetloomError } from '../codec/errors.js';
+import type { Link } from '../link/link.js';
 import type { SessionCoreOptions } from '../session/core.js';
-import { systemClock, type Clock } from '../shared/clock.js';
+import { type Clock, systemClock } from '../shared/clock.js';
 import { type ReconnectOptions, ServerConnection } from './connection.js';
 import { type AnyClientProtocol, Room } from './room.js';
 import { connectWebSocket, type WebSocketConstructor } from './transports/websocket.js';
@@ -28,8 +29,15 @@ export interface ClientOptions {
   /** Time allowed for opening a link and completing the handshake (default 5,000 ms). */
   connectTimeoutMs?: number;
   /** Session tuning (resend buffer bound, ack cadence). */
-  session?: Partial<Pick<SessionCoreOptions, 'maxBufferBytes' | 'ackEveryFrames' | 'ackDelayMs' | 'pingIntervalMs'>>;
+  session?: Partial<
+    Pick<SessionCoreOptions, 'maxBufferBytes' | 'ackEveryFrames' | 'ackDelayMs' | 'pingIntervalMs'>
+  >;
   clock?: Clock;
+  /**
+   * Wraps every link the client opens, e.g. `(link) => conditionLink(link, { latencyMs: 80, loss: 0.05 })`
+   * from `netloom/client` to try a game under bad network conditions, or to kill links in tests.
+   */
+  wrapLink?: (link: Link) => Link;
 }
 
 export interface JoinOptions<P> {
@@ -59,7 +67,9 @@ export class Client {
     joinData: unknown,
     options: JoinOptions<P>,
   ): Promise<Room<P>> {
-    const ticket = await this.request(`${this.prefix}/rooms/${encodeURIComponent(type)}/join-or-create`, { joinData });
+    const ticket = await this.request(`${this.prefix}/rooms/${encodeURIComponent(type)}/join-or-create`, {
+      joinData,
+    });
     return this.join(ticket, options);
   }
 
@@ -69,7 +79,9 @@ export class Client {
     joinData: unknown,
     options: JoinOptions<P>,
   ): Promise<Room<P>> {
-    const ticket = await this.request(`${this.prefix}/rooms/${encodeURIComponent(roomId)}/join`, { joinData });
+    const ticket = await this.request(`${this.prefix}/rooms/${encodeURIComponent(roomId)}/join`, {
+      joinData,
+    });
     return this.join(ticket, options);
   }
 
@@ -93,7 +105,13 @@ export class Client {
     const { options } = this;
     const connectTimeoutMs = options.connectTimeoutMs ?? 5_000;
     const connection = new ServerConnection({
-      connect: () => connectWebSocket(wsUrl, { WebSocket: options.WebSocket, timeoutMs: connectTimeoutMs }),
+      connect: async () => {
+        const link = await connectWebSocket(wsUrl, {
+          WebSocket: options.WebSocket,
+          timeoutMs: connectTimeoutMs,
+        });
+        return options.wrapLink ? options.wrapLink(link) : link;
+      },
       clock: options.clock ?? systemClock,
       reconnect: { ...DEFAULT_RECONNECT, ...options.reconnect },
       handshakeTimeoutMs: connectTimeoutMs,
@@ -118,9 +136,14 @@ export class Client {
         body: JSON.stringify(body),
       });
     } catch (err) {
-      throw new NetloomError('link_error', `control plane unreachable: ${err instanceof Error ? err.message : err}`);
+      throw new NetloomError(
+        'link_error',
+        `control plane unreachable: ${err instanceof Error ? err.message : err}`,
+      );
     }
-    const json = (await response.json().catch(() => null)) as (JoinTicket & { code?: string; message?: string }) | null;
+    const json = (await response.json().catch(() => null)) as
+      | (JoinTicket & { code?: string; message?: string })
+      | null;
     if (!response.ok || !json) {
       const code = json?.code && isErrorCode(json.code) ? json.code : 'internal_error';
       throw new NetloomError(code, json?.message ?? `HTTP ${response.status}`);

@@ -1,5 +1,5 @@
 // ServerConnection: the client's session with one server node — handshake, room handles, resume after link loss.
-import { NetloomError, isErrorCode, type ErrorCode } from '../codec/errors.js';
+import { type ErrorCode, isErrorCode, NetloomError } from '../codec/errors.js';
 import {
   DEFAULT_FRAME_LIMITS,
   decodeFrame,
@@ -111,7 +111,8 @@ export class ServerConnection {
   close(): void {
     if (this.state === 'closed') return;
     const link = this.link;
-    if (link?.isOpen) link.send('reliable', encodeFrame({ kind: FrameKind.Close, code: 'normal', reason: 'client closed' }));
+    if (link?.isOpen)
+      link.send('reliable', encodeFrame({ kind: FrameKind.Close, code: 'normal', reason: 'client closed' }));
     this.endRooms('normal', 'client closed');
     this.shutdown();
   }
@@ -254,7 +255,8 @@ export class ServerConnection {
     const startedAt = clock.now();
     for (let attempt = 1; this.state === 'reconnecting'; attempt++) {
       for (const b of this.bindings.values()) b.reconnecting({ attempt, code });
-      const delay = Math.min(reconnect.maxDelayMs, reconnect.baseDelayMs * 2 ** (attempt - 1)) * (0.5 + random() / 2);
+      const delay =
+        Math.min(reconnect.maxDelayMs, reconnect.baseDelayMs * 2 ** (attempt - 1)) * (0.5 + random() / 2);
       await new Promise<void>((r) => clock.setTimeout(r, attempt === 1 ? delay / 2 : delay));
       if (this.state !== 'reconnecting') return;
       if (clock.now() - startedAt > reconnect.windowMs) {

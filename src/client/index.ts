@@ -1,7 +1,16 @@
 // netloom/client: the browser (and Node) client — Client, Room, and the shared error type.
+
+export { type ErrorCode, isErrorCode, NetloomError } from '../codec/errors.js';
+export { type ConditionedLink, type ConditionerOptions, conditionLink } from '../link/conditioner.js';
+export type { Link, LinkStats, TransportName } from '../link/link.js';
 export { Client, type ClientOptions, type JoinOptions, type JoinTicket } from './client.js';
-export { Room, ROOM_EVENTS, type RoomEvents, type RoomLifecycleEvents, type RoomStats, type RoomSendOptions } from './room.js';
 export type { ReconnectOptions } from './connection.js';
+export {
+  ROOM_EVENTS,
+  Room,
+  type RoomEvents,
+  type RoomLifecycleEvents,
+  type RoomSendOptions,
+  type RoomStats,
+} from './room.js';
 export type { WebSocketConstructor } from './transports/websocket.js';
-export type { TransportName } from '../link/link.js';
-export { NetloomError, type ErrorCode, isErrorCode } from '../codec/errors.js';

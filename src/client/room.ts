@@ -43,7 +43,10 @@ export interface RoomSendOptions {
 export interface AnyClientProtocol {
   readonly hash: string;
   readonly client: { encode(name: string, value: unknown): { op: number; payload: Uint8Array } };
-  readonly server: { decode(op: number, payload: Uint8Array): { name: string; value: unknown }; has(name: string): boolean };
+  readonly server: {
+    decode(op: number, payload: Uint8Array): { name: string; value: unknown };
+    has(name: string): boolean;
+  };
 }
 type Queued = { op: number; payload: Uint8Array; reliable: boolean };
 
@@ -72,7 +75,10 @@ export class Room<P> {
     this.protocol = protocol as unknown as AnyClientProtocol;
     for (const name of ROOM_EVENTS) {
       if (this.protocol.server.has(name)) {
-        throw new NetloomError('protocol_invalid', `server message name '${name}' is reserved for room events`);
+        throw new NetloomError(
+          'protocol_invalid',
+          `server message name '${name}' is reserved for room events`,
+        );
       }
     }
   }
@@ -90,7 +96,10 @@ export class Room<P> {
     });
   }
 
-  on<K extends keyof RoomEvents<P> & string>(type: K, listener: (event: RoomEvents<P>[K]) => void): () => void {
+  on<K extends keyof RoomEvents<P> & string>(
+    type: K,
+    listener: (event: RoomEvents<P>[K]) => void,
+  ): () => void {
     return this.events.on(type, listener as (event: unknown) => void);
   }
 
@@ -128,7 +137,12 @@ export class Room<P> {
       joined: (info) => {
         if (info.protocolHash !== this.protocol.hash) {
           this.connection.leave(this.handle);
-          this.fail(new NetloomError('protocol_mismatch', `server protocol ${info.protocolHash}, client ${this.protocol.hash}`));
+          this.fail(
+            new NetloomError(
+              'protocol_mismatch',
+              `server protocol ${info.protocolHash}, client ${this.protocol.hash}`,
+            ),
+          );
           return;
         }
         this.id = info.roomId;
@@ -178,7 +192,10 @@ export class Room<P> {
     try {
       decoded = this.protocol.server.decode(op, payload);
     } catch (err) {
-      this.events.emit('error', err instanceof NetloomError ? err : new NetloomError('payload_invalid', String(err)));
+      this.events.emit(
+        'error',
+        err instanceof NetloomError ? err : new NetloomError('payload_invalid', String(err)),
+      );
       return;
     }
     this.events.emit(decoded.name, decoded.value);

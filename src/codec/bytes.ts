@@ -54,7 +54,12 @@ export class ByteReader {
     for (let i = 0; i < 8; i++) {
       const byte = this.u8();
       result += (byte & 0x7f) * scale;
-      if ((byte & 0x80) === 0) return result;
+      if ((byte & 0x80) === 0) {
+        // 8 groups hold 56 bits; above 2^53 - 1 a number is no longer exact, so such values are refused.
+        if (result > Number.MAX_SAFE_INTEGER)
+          throw new NetloomError('frame_malformed', 'varuint above 2^53 - 1');
+        return result;
+      }
       scale *= 128;
     }
     throw new NetloomError('frame_malformed', 'varuint longer than 8 bytes');

@@ -198,7 +198,10 @@ function assertNode(s: Schema, path: string, ancestors: Set<unknown>): void {
       break;
     case 'literal': {
       const t = typeof s.value;
-      if ((t !== 'string' && t !== 'number' && t !== 'boolean') || (t === 'number' && !Number.isFinite(s.value))) {
+      if (
+        (t !== 'string' && t !== 'number' && t !== 'boolean') ||
+        (t === 'number' && !Number.isFinite(s.value))
+      ) {
         throw invalid(path, 'literal must be a string, a finite number or a boolean');
       }
       break;

@@ -34,7 +34,8 @@ function describeValue(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
   if (typeof v === 'string') return `string ${JSON.stringify(v.length > 20 ? `${v.slice(0, 20)}…` : v)}`;
-  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return `${typeof v} ${String(v)}`;
+  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean')
+    return `${typeof v} ${String(v)}`;
   if (typeof v === 'object') return (v as object).constructor?.name ?? 'object';
   return typeof v;
 }
@@ -101,9 +102,13 @@ class ValidatorGen {
         const i = this.v('i');
         const el = this.v('v');
         let code = `if (!Array.isArray(${val})) ${fail('an array')}`;
-        if (s.length !== undefined) code += `if (${val}.length !== ${s.length}) ${fail(`an array of ${s.length}`)}`;
+        if (s.length !== undefined)
+          code += `if (${val}.length !== ${s.length}) ${fail(`an array of ${s.length}`)}`;
         const elPath = `${path} + '[' + ${i} + ']'`;
-        return code + `for (let ${i} = 0; ${i} < ${val}.length; ${i}++) { const ${el} = ${val}[${i}]; ${this.node(s.of, el, elPath)} }`;
+        return (
+          code +
+          `for (let ${i} = 0; ${i} < ${val}.length; ${i}++) { const ${el} = ${val}[${i}]; ${this.node(s.of, el, elPath)} }`
+        );
       }
       case 'tuple': {
         let code = `if (!Array.isArray(${val}) || ${val}.length !== ${s.of.length}) ${fail(`a tuple of ${s.of.length}`)}`;
@@ -146,7 +151,8 @@ class ValidatorGen {
         const name = (TYPED_ARRAY_CTORS[s.type] as { name: string }).name;
         const length = (s as { length?: number }).length;
         let code = `if (!(${val} instanceof C[${idx}])) ${fail(`a ${name}`)}`;
-        if (length !== undefined) code += `if (${val}.length !== ${length}) ${fail(`a ${name} of ${length}`)}`;
+        if (length !== undefined)
+          code += `if (${val}.length !== ${length}) ${fail(`a ${name} of ${length}`)}`;
         return code;
       }
     }
@@ -160,7 +166,9 @@ class ValidatorGen {
 
   /** Object fields; a field absent from the value is validated as `undefined`. `fail` is empty when the caller checked the object. */
   private object(fields: Readonly<Record<string, Schema>>, val: string, path: string, fail: string): string {
-    let code = fail ? `if (typeof ${val} !== 'object' || ${val} === null || Array.isArray(${val})) ${fail}` : '';
+    let code = fail
+      ? `if (typeof ${val} !== 'object' || ${val} === null || Array.isArray(${val})) ${fail}`
+      : '';
     for (const k of Object.keys(fields)) {
       const el = this.v('v');
       code += `const ${el} = ${val}[${lit(k)}]; ${this.node(fields[k], el, `${path} + ${lit(`.${k}`)}`)}`;
@@ -179,9 +187,10 @@ export function compileValueValidator(schema: Schema): ValueValidator {
   assertSchema(schema);
   const gen = new ValidatorGen();
   const body = gen.node(schema, 'value', "'value'");
-  const factory = new Function('P', 'C', `return function validate(value) { ${body} return undefined; };`) as (
-    p: typeof problem,
-    c: unknown[],
-  ) => ValueValidator;
+  const factory = new Function(
+    'P',
+    'C',
+    `return function validate(value) { ${body} return undefined; };`,
+  ) as (p: typeof problem, c: unknown[]) => ValueValidator;
   return factory(problem, gen.ctors);
 }

@@ -60,7 +60,11 @@ export function mulberry32(seed: number): () => number {
 }
 
 /** Wraps `link` (taking over its `onframe` and `onclose`) with the given network conditions. */
-export function conditionLink(link: Link, options: ConditionerOptions = {}, clock: Clock = systemClock): ConditionedLink {
+export function conditionLink(
+  link: Link,
+  options: ConditionerOptions = {},
+  clock: Clock = systemClock,
+): ConditionedLink {
   return new Conditioned(link, options, clock);
 }
 
@@ -91,9 +95,6 @@ class Conditioned implements ConditionedLink {
   private readonly random: () => number;
   private readonly latency: number;
   private readonly jitter: number;
-  private readonly loss: number;
-  private readonly duplicate: number;
-  private readonly reorder: number;
   private readonly reorderDelay: number;
   private readonly onSend: boolean;
   private readonly onReceive: boolean;
@@ -109,16 +110,13 @@ class Conditioned implements ConditionedLink {
 
   constructor(
     readonly inner: Link,
-    options: ConditionerOptions,
+    private readonly options: ConditionerOptions,
     private readonly clock: Clock,
   ) {
     this.transport = inner.transport;
     this.random = mulberry32(options.seed ?? 1);
     this.latency = Math.max(0, options.latencyMs ?? 0);
     this.jitter = Math.max(0, options.jitterMs ?? 0);
-    this.loss = options.loss ?? 0;
-    this.duplicate = options.duplicate ?? 0;
-    this.reorder = options.reorder ?? 0;
     this.reorderDelay = options.reorderDelayMs ?? Math.max(10, this.latency);
     const direction = options.direction ?? 'both';
     this.onSend = direction !== 'receive';
@@ -160,7 +158,10 @@ class Conditioned implements ConditionedLink {
     let copy: Uint8Array | null = null;
     for (const d of delays) {
       if (d <= 0) this.sendNow(channel, frame, false);
-      else this.schedule(now + d, OUT, channel, (copy ??= new Uint8Array(frame)));
+      else {
+        copy ??= new Uint8Array(frame);
+        this.schedule(now + d, OUT, channel, copy);
+      }
     }
     return true;
   }
@@ -185,14 +186,7 @@ class Conditioned implements ConditionedLink {
   }
 
   stats(): LinkStats {
-    const c = this.counters;
-    return {
-      bytesIn: { ...c.bytesIn },
-      bytesOut: { ...c.bytesOut },
-      framesIn: { ...c.framesIn },
-      framesOut: { ...c.framesOut },
-      droppedOut: c.droppedOut,
-    };
+    return structuredClone(this.counters);
   }
 
   conditionerStats(): ConditionerCounters {
@@ -202,12 +196,18 @@ class Conditioned implements ConditionedLink {
   /** One frame from the inner link (valid only during this call). */
   private receive(frame: Uint8Array, channel: Channel): void {
     if (this.closed) return;
-    if (!this.onReceive) return this.deliver(frame, channel);
+    if (!this.onReceive) {
+      this.deliver(frame, channel);
+      return;
+    }
     const now = this.clock.now();
     if (channel === 'reliable') {
       const at = Math.max(this.lastReliableIn, now + this.delay());
       this.lastReliableIn = at;
-      if (at <= now && this.pendingReliableIn === 0) return this.deliver(frame, channel);
+      if (at <= now && this.pendingReliableIn === 0) {
+        this.deliver(frame, channel);
+        return;
+      }
       this.pendingReliableIn++;
       this.schedule(at, IN, channel, new Uint8Array(frame));
       return;
@@ -215,7 +215,10 @@ class Conditioned implements ConditionedLink {
     let copy: Uint8Array | null = null;
     for (const d of this.unreliableDelays()) {
       if (d <= 0) this.deliver(frame, channel);
-      else this.schedule(now + d, IN, channel, (copy ??= new Uint8Array(frame)));
+      else {
+        copy ??= new Uint8Array(frame);
+        this.schedule(now + d, IN, channel, copy);
+      }
       if (this.closed) return;
     }
   }
@@ -235,19 +238,17 @@ class Conditioned implements ConditionedLink {
 
   /** Delays for the copies of one unreliable frame: none when lost, two when duplicated. */
   private unreliableDelays(): number[] {
-    if (this.loss > 0 && this.random() < this.loss) {
+    const { loss = 0, duplicate = 0, reorder = 0 } = this.options;
+    if (loss > 0 && this.random() < loss) {
       this.effects.lost++;
       return [];
     }
-    let copies = 1;
-    if (this.duplicate > 0 && this.random() < this.duplicate) {
-      this.effects.duplicated++;
-      copies = 2;
-    }
+    const copies = duplicate > 0 && this.random() < duplicate ? 2 : 1;
+    if (copies === 2) this.effects.duplicated++;
     const delays: number[] = [];
     for (let i = 0; i < copies; i++) {
       let d = this.delay();
-      if (this.reorder > 0 && this.random() < this.reorder) {
+      if (reorder > 0 && this.random() < reorder) {
         this.effects.reordered++;
         d += this.reorderDelay;
       }
@@ -279,7 +280,13 @@ class Conditioned implements ConditionedLink {
     this.onframe?.(frame, channel);
   }
 
-  private schedule(at: number, kind: Pending['kind'], channel: Channel, frame: Uint8Array, info?: LinkCloseInfo) {
+  private schedule(
+    at: number,
+    kind: Pending['kind'],
+    channel: Channel,
+    frame: Uint8Array,
+    info?: LinkCloseInfo,
+  ) {
     if (kind === OUT) this.pendingOutBytes += frame.byteLength;
     this.queue.push({ at, seq: this.seq++, kind, channel, frame, info });
     this.arm();
@@ -287,7 +294,10 @@ class Conditioned implements ConditionedLink {
 
   private arm(): void {
     const next = this.queue.peek();
-    if (!next) return this.stopTimer();
+    if (!next) {
+      this.stopTimer();
+      return;
+    }
     if (this.timer !== null && this.timerAt <= next.at) return;
     this.stopTimer();
     this.timerAt = next.at;

@@ -1,10 +1,9 @@
 // ControlPlane: room creation, joinOrCreate and seat reservations on top of a Driver and a RoomRunner.
 import { NetloomError } from '../codec/errors.js';
-import type { AnyProtocol } from './rooms/define.js';
 import type { Clock } from '../shared/clock.js';
 import type { Driver, RoomRecord } from './drivers/driver.js';
 import type { Logger, Metrics } from './metrics.js';
-import type { RoomDefinition } from './rooms/define.js';
+import type { AnyProtocol, RoomDefinition } from './rooms/define.js';
 import type { MemberPort, RoomHost, RoomRunner } from './rooms/host.js';
 import { randomRoomId } from './rooms/ids.js';
 import { randomId, type SeatSigner } from './seats.js';
@@ -55,7 +54,13 @@ export class ControlPlane {
     const definition = this.definition(type);
     const id = randomRoomId();
     const { driver, nodeId, clock, metrics } = this.deps;
-    await driver.createRoom({ id, type, nodeId, maxClients: definition.maxClients ?? 16, createdAt: this.deps.now() });
+    await driver.createRoom({
+      id,
+      type,
+      nodeId,
+      maxClients: definition.maxClients ?? 16,
+      createdAt: this.deps.now(),
+    });
     let host: RoomHost;
     try {
       host = await this.deps.runner.start({
@@ -94,7 +99,13 @@ export class ControlPlane {
     const run = async (): Promise<SeatReservation> => {
       const seatId = randomId();
       const expiresAt = this.deps.now() + this.deps.seatTtlMs;
-      let roomId = await this.deps.driver.reserveSeatInAny(type, this.deps.nodeId, seatId, expiresAt, this.deps.now());
+      let roomId = await this.deps.driver.reserveSeatInAny(
+        type,
+        this.deps.nodeId,
+        seatId,
+        expiresAt,
+        this.deps.now(),
+      );
       if (roomId === null) {
         const record = await this.create(type);
         const result = await this.deps.driver.reserveSeat(record.id, seatId, expiresAt, this.deps.now());
@@ -113,7 +124,11 @@ export class ControlPlane {
   }
 
   /** Reserves a seat in a given room (join by id, or a backend handing out seats). */
-  async reserve(roomId: string, joinData?: unknown, options: { ttlMs?: number } = {}): Promise<SeatReservation> {
+  async reserve(
+    roomId: string,
+    joinData?: unknown,
+    options: { ttlMs?: number } = {},
+  ): Promise<SeatReservation> {
     const host = this.hosts.get(roomId);
     if (!host || host.disposed) throw new NetloomError('room_not_found', `no room ${roomId} on this node`);
     const seatId = randomId();
@@ -126,7 +141,11 @@ export class ControlPlane {
   }
 
   /** Verifies a seat token, redeems it once, and seats the client in its room. */
-  async redeem(token: string, sessionId: string, port: MemberPort): Promise<{ room: RoomHost; clientId: string; roomType: string }> {
+  async redeem(
+    token: string,
+    sessionId: string,
+    port: MemberPort,
+  ): Promise<{ room: RoomHost; clientId: string; roomType: string }> {
     const claims = this.deps.signer.verify(token, this.deps.now(), this.deps.nodeId);
     const host = this.hosts.get(claims.r);
     if (!host || host.disposed) throw new NetloomError('room_not_found', 'the room of this seat is gone');

@@ -1,7 +1,7 @@
 // netloom/server: authoritative rooms, the control plane and the Fastify plugin.
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import { netloom } from './plugin.js';
 import type { NetloomOptions } from './options.js';
+import { netloom } from './plugin.js';
 
 export interface CreateServerOptions extends NetloomOptions {
   /** Fastify's logger option (default false). */
@@ -18,24 +18,24 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
   return app;
 }
 
-export { netloom };
-export type { NetloomOptions, NetloomServerApi, JoinTicket, AnyRoomDefinition } from './options.js';
-export { defineRoom } from './rooms/define.js';
+export { type ErrorCode, NetloomError } from '../codec/errors.js';
+export { type Clock, ManualClock, systemClock } from '../shared/clock.js';
+export type { SeatReservation } from './control.js';
+export type { Driver, RedeemResult, ReserveResult, RoomRecord } from './drivers/driver.js';
+export { memoryDriver } from './drivers/memory.js';
+export type { Logger } from './metrics.js';
+export type { AnyRoomDefinition, JoinTicket, NetloomOptions, NetloomServerApi } from './options.js';
 export type {
+  AuthResult,
+  BroadcastOptions,
+  LeaveReason,
+  MessageHandlers,
   Room,
   RoomClient,
   RoomDefinition,
-  AuthResult,
-  LeaveReason,
   SendOptions,
-  BroadcastOptions,
-  MessageHandlers,
 } from './rooms/define.js';
-export type { RoomHost, RoomRunner, RoomSpec, MemberPort } from './rooms/host.js';
+export { defineRoom } from './rooms/define.js';
+export type { MemberPort, RoomHost, RoomRunner, RoomSpec } from './rooms/host.js';
 export { inProcessRunner } from './rooms/room.js';
-export { memoryDriver } from './drivers/memory.js';
-export type { Driver, RoomRecord, ReserveResult, RedeemResult } from './drivers/driver.js';
-export type { SeatReservation } from './control.js';
-export { NetloomError, type ErrorCode } from '../codec/errors.js';
-export { systemClock, ManualClock, type Clock } from '../shared/clock.js';
-export type { Logger } from './metrics.js';
+export { netloom };

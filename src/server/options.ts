@@ -1,10 +1,10 @@
 // Options of the netloom server plugin and the shape of its in-process API (`app.netloom`).
-import type { AnyProtocol } from './rooms/define.js';
+
 import type { FrameLimits } from '../codec/frames.js';
 import type { Clock } from '../shared/clock.js';
 import type { SeatReservation } from './control.js';
 import type { Driver, RoomRecord } from './drivers/driver.js';
-import type { RoomDefinition } from './rooms/define.js';
+import type { AnyProtocol, RoomDefinition } from './rooms/define.js';
 import type { RoomRunner } from './rooms/host.js';
 import type { WebSocketServerLinkOptions } from './transports/websocket.js';
 
@@ -40,6 +40,8 @@ export interface NetloomOptions {
     frameLimits?: Partial<FrameLimits>;
   };
   websocket?: WebSocketServerLinkOptions;
+  /** Largest JSON body of a join request, joinData included (default 16,384 bytes). */
+  maxJoinBodyBytes?: number;
 }
 
 /** A seat reservation plus where to connect. */

@@ -82,7 +82,9 @@ async function netloomPlugin(app: FastifyInstance, options: NetloomOptions): Pro
     },
     seats: {
       reserve: async (roomId, reserveOptions = {}) =>
-        withTransports(await control.reserve(roomId, reserveOptions.joinData, { ttlMs: reserveOptions.ttlMs })),
+        withTransports(
+          await control.reserve(roomId, reserveOptions.joinData, { ttlMs: reserveOptions.ttlMs }),
+        ),
     },
     sessions: { count: () => sessions.size },
     metrics: () => ({ ...metrics.snapshot(), sessions: sessions.size }),
@@ -104,7 +106,7 @@ async function netloomPlugin(app: FastifyInstance, options: NetloomOptions): Pro
 
   app.post<{ Params: { type: string }; Body: { joinData?: unknown } | undefined }>(
     `${prefix}/rooms/:type/join-or-create`,
-    { schema: { body: joinBody } },
+    { schema: { body: joinBody }, bodyLimit: options.maxJoinBodyBytes ?? 16_384 },
     async (request, reply) => {
       try {
         return await api.rooms.joinOrCreate(request.params.type, request.body?.joinData);
@@ -116,7 +118,7 @@ async function netloomPlugin(app: FastifyInstance, options: NetloomOptions): Pro
 
   app.post<{ Params: { roomId: string }; Body: { joinData?: unknown } | undefined }>(
     `${prefix}/rooms/:roomId/join`,
-    { schema: { body: joinBody } },
+    { schema: { body: joinBody }, bodyLimit: options.maxJoinBodyBytes ?? 16_384 },
     async (request, reply) => {
       try {
         return await api.seats.reserve(request.params.roomId, { joinData: request.body?.joinData });
@@ -136,14 +138,16 @@ async function netloomPlugin(app: FastifyInstance, options: NetloomOptions): Pro
     sessions.accept(new WebSocketServerLink(socket, options.websocket));
   });
 
-  app.setErrorHandler((err: { validation?: unknown; statusCode?: number; message: string }, _request, reply) => {
-    if (err.validation || (err.statusCode && err.statusCode < 500)) {
-      metrics.error('request_invalid');
-      return reply.code(err.statusCode ?? 400).send({ code: 'request_invalid', message: err.message });
-    }
-    log.error({ err }, 'netloom route failed');
-    return reply.code(500).send({ code: 'internal_error', message: 'internal error' });
-  });
+  app.setErrorHandler(
+    (err: { validation?: unknown; statusCode?: number; message: string }, _request, reply) => {
+      if (err.validation || (err.statusCode && err.statusCode < 500)) {
+        metrics.error('request_invalid');
+        return reply.code(err.statusCode ?? 400).send({ code: 'request_invalid', message: err.message });
+      }
+      log.error({ err }, 'netloom route failed');
+      return reply.code(500).send({ code: 'internal_error', message: 'internal error' });
+    },
+  );
 
   app.addHook('preClose', async () => {
     sessions.close();

@@ -23,7 +23,8 @@ export class SeatSigner {
   private readonly secret: Buffer;
   constructor(secret: string | Uint8Array) {
     this.secret = typeof secret === 'string' ? Buffer.from(secret, 'utf8') : Buffer.from(secret);
-    if (this.secret.length < 16) throw new NetloomError('request_invalid', 'seat secret must be at least 16 bytes');
+    if (this.secret.length < 16)
+      throw new NetloomError('request_invalid', 'seat secret must be at least 16 bytes');
   }
 
   sign(claims: SeatClaims): string {

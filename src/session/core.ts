@@ -1,8 +1,16 @@
 // The reliable/unreliable sequencing core of a session, shared by client and server: numbering, acks, resend buffer, RTT and loss.
-import { encodeDataFrame, encodeFrame, encodeRoomFrame, FrameKind, type Frame, type Message } from '../codec/frames.js';
+
 import { NetloomError } from '../codec/errors.js';
+import {
+  encodeDataFrame,
+  encodeFrame,
+  encodeRoomFrame,
+  type Frame,
+  FrameKind,
+  type Message,
+} from '../codec/frames.js';
 import type { ChannelCounters, Link } from '../link/link.js';
-import { systemClock, type Clock, type TimerHandle } from '../shared/clock.js';
+import { type Clock, systemClock, type TimerHandle } from '../shared/clock.js';
 
 /** Tunables of the sequencing core; each has a default. */
 export interface SessionCoreOptions {
@@ -131,12 +139,12 @@ export class SessionCore {
    * and not congested (returns false when dropped).
    */
   sendMessage(message: Message, reliable: boolean): boolean {
-    const frame = encodeFrame(
-      reliable
-        ? { kind: FrameKind.Reliable, seq: this.nextSeq, message }
-        : { kind: FrameKind.Unreliable, seq: (this.unreliableSeq = (this.unreliableSeq + 1) & 0xffff), message },
+    if (reliable)
+      return this.pushReliable(encodeFrame({ kind: FrameKind.Reliable, seq: this.nextSeq, message }));
+    this.unreliableSeq = (this.unreliableSeq + 1) & 0xffff;
+    return this.sendUnreliableFrame(
+      encodeFrame({ kind: FrameKind.Unreliable, seq: this.unreliableSeq, message }),
     );
-    return reliable ? this.pushReliable(frame) : this.sendUnreliableFrame(frame);
   }
 
   /** Sends an already-encoded message body reliably (used by relays). */
@@ -152,7 +160,9 @@ export class SessionCore {
         this.bytesIn.reliable += size;
         if (frame.seq <= this.delivered) return; // already delivered before a resume
         if (frame.seq !== this.delivered + 1) {
-          this.fail(new NetloomError('sequence_invalid', `reliable seq ${frame.seq} after ${this.delivered}`));
+          this.fail(
+            new NetloomError('sequence_invalid', `reliable seq ${frame.seq} after ${this.delivered}`),
+          );
           return;
         }
         this.delivered = frame.seq;
@@ -201,7 +211,8 @@ export class SessionCore {
     if (!link) return;
     const id = ++this.pingId;
     this.pingsInFlight.set(id, this.options.clock.now());
-    if (this.pingsInFlight.size > 16) this.pingsInFlight.delete(this.pingsInFlight.keys().next().value as number);
+    if (this.pingsInFlight.size > 16)
+      this.pingsInFlight.delete(this.pingsInFlight.keys().next().value as number);
     link.send('reliable', encodeFrame({ kind: FrameKind.Ping, id }));
   }
 
@@ -330,4 +341,3 @@ export class SessionCore {
     this.onfatal?.(error);
   }
 }
-

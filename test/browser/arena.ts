@@ -1,7 +1,7 @@
 // Playwright helpers for the arena demo: start it in-process on a free port, open players, read window.__demo.
 import { type Browser, type BrowserContext, test as base, type Page } from '@playwright/test';
 import type { DemoDebug } from '../../demos/arena/client/debug.js';
-import { type Demo, startDemo } from '../../demos/arena/serve.js';
+import { type Demo, type DemoOptions, startDemo } from '../../demos/arena/serve.js';
 
 /** window.__demo without its functions: what page.evaluate can hand back. */
 export type DemoView = Omit<DemoDebug, 'sendMarks' | 'move' | 'leave'>;
@@ -93,13 +93,18 @@ export async function closeAll(players: Player[]): Promise<void> {
 }
 
 /**
- * `test` with two fixtures: `demo`, a fresh demo server on a free port (closed after the test), and
- * `join(name)`, which opens a player in its own context (every context is closed after the test).
+ * `test` with fixtures: `demo`, a fresh demo server on a free port (closed after the test; `demoOptions`, set
+ * with `test.use`, tunes it), and `join(name)`, which opens a player in its own browser context (every context
+ * is closed after the test).
  */
-export const test = base.extend<{ demo: Demo; join: (name: string) => Promise<Player> }>({
-  // biome-ignore lint/correctness/noEmptyPattern: Playwright reads a fixture's dependencies from this pattern.
-  demo: async ({}, use) => {
-    const demo = await startDemo({ port: 0 });
+export const test = base.extend<{
+  demoOptions: DemoOptions;
+  demo: Demo;
+  join: (name: string) => Promise<Player>;
+}>({
+  demoOptions: [{}, { option: true }],
+  demo: async ({ demoOptions }, use) => {
+    const demo = await startDemo({ ...demoOptions, port: 0 });
     try {
       await use(demo);
     } finally {

@@ -25,7 +25,10 @@ export interface EchoLog {
   disposed: number;
 }
 
-export function createEchoRoom(log: EchoLog, options: { reconnectionMs?: number; tickRate?: number; maxClients?: number } = {}) {
+export function createEchoRoom(
+  log: EchoLog,
+  options: { reconnectionMs?: number; tickRate?: number; maxClients?: number } = {},
+) {
   return defineRoom({
     protocol: echoProtocol,
     maxClients: options.maxClients ?? 8,

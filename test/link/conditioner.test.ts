@@ -2,21 +2,44 @@
 import { describe, expect, it } from 'vitest';
 import { type ConditionerOptions, conditionLink, mulberry32 } from '../../src/link/conditioner.js';
 import { ManualClock } from '../../src/shared/clock.js';
-import { describeLinkConformance, makeFrame, Probe } from './conformance.js';
+import { describeLinkConformance, makeFrame, Probe, sameBytes } from './conformance.js';
 import { createMemoryLinkPair } from './memory-pair.js';
 
 describeLinkConformance('memory pair', async () => {
   const { client, server } = createMemoryLinkPair();
-  return { client, server, cleanup: async () => (client.close(), server.close()) };
+  return {
+    client,
+    server,
+    cleanup: async () => {
+      client.close();
+      server.close();
+    },
+  };
 });
 
-describeLinkConformance('conditioned memory pair (latency, jitter, loss, duplication, reordering)', async () => {
-  const inner = createMemoryLinkPair();
-  const options: ConditionerOptions = { latencyMs: 2, jitterMs: 2, loss: 0.2, duplicate: 0.1, reorder: 0.1 };
-  const client = conditionLink(inner.client, { ...options, seed: 1 });
-  const server = conditionLink(inner.server, { ...options, seed: 2 });
-  return { client, server, cleanup: async () => (client.close(), server.close()) };
-});
+describeLinkConformance(
+  'conditioned memory pair (latency, jitter, loss, duplication, reordering)',
+  async () => {
+    const inner = createMemoryLinkPair();
+    const options: ConditionerOptions = {
+      latencyMs: 2,
+      jitterMs: 2,
+      loss: 0.2,
+      duplicate: 0.1,
+      reorder: 0.1,
+    };
+    const client = conditionLink(inner.client, { ...options, seed: 1 });
+    const server = conditionLink(inner.server, { ...options, seed: 2 });
+    return {
+      client,
+      server,
+      cleanup: async () => {
+        client.close();
+        server.close();
+      },
+    };
+  },
+);
 
 /** Lets the memory pair's microtask deliveries run. */
 const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -86,7 +109,9 @@ describe('link conditioner', () => {
     const runs = [];
     for (let run = 0; run < 2; run++) {
       const { client, atServer } = conditionedPair({ loss: 0.25, seed: 42 });
-      for (let i = 0; i < 10_000; i++) expect(client.send('unreliable', makeFrame(i, 8))).toBe(true);
+      let refused = 0;
+      for (let i = 0; i < 10_000; i++) if (!client.send('unreliable', makeFrame(i, 8))) refused++;
+      expect(refused).toBe(0);
       await flush();
       const arrived = atServer.frames.unreliable.map(indexOf);
       expect(arrived.length / 10_000).toBeGreaterThan(0.73);
@@ -106,7 +131,8 @@ describe('link conditioner', () => {
     expect(duplicated / 10_000).toBeGreaterThan(0.28);
     expect(duplicated / 10_000).toBeLessThan(0.32);
     expect(atServer.frames.unreliable).toHaveLength(10_000 + duplicated);
-    for (const frame of atServer.frames.unreliable) expect(frame).toEqual(makeFrame(indexOf(frame), 32));
+    const damaged = atServer.frames.unreliable.filter((f) => !sameBytes(f, makeFrame(indexOf(f), 32)));
+    expect(damaged).toHaveLength(0);
   });
 
   it('reorders unreliable frames but never reliable ones', async () => {

@@ -1,6 +1,12 @@
 // Test helper: two in-memory Links wired to each other, delivering frames asynchronously and in order.
 import type { ErrorCode } from '../../src/codec/errors.js';
-import { type Channel, emptyLinkStats, type Link, type LinkCloseInfo, type LinkStats } from '../../src/link/link.js';
+import {
+  type Channel,
+  emptyLinkStats,
+  type Link,
+  type LinkCloseInfo,
+  type LinkStats,
+} from '../../src/link/link.js';
 
 type Item = { frame: Uint8Array; channel: Channel } | { close: LinkCloseInfo };
 
@@ -47,7 +53,9 @@ export class MemoryLink implements Link {
   close(code: ErrorCode | 'normal' = 'normal', reason = ''): void {
     if (this.closed) return;
     this.closed = true;
-    this.peer?.enqueue({ close: { code: code === 'normal' ? 'normal' : 'link_closed', reason, local: false } });
+    this.peer?.enqueue({
+      close: { code: code === 'normal' ? 'normal' : 'link_closed', reason, local: false },
+    });
     this.onclose?.({ code, reason, local: true });
   }
 

@@ -2,8 +2,8 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
-import { NetloomError } from '../../src/codec/errors.js';
 import { connectWebSocket, type WebSocketConstructor } from '../../src/client/transports/websocket.js';
+import { NetloomError } from '../../src/codec/errors.js';
 import { truncateUtf8, wsCloseReason } from '../../src/server/transports/websocket.js';
 import { describeLinkConformance, makeFrame, Probe } from './conformance.js';
 import { createWebSocketLinkPair, createWebSocketLinkServer, type WebSocketLinkServer } from './ws-server.js';
@@ -33,14 +33,18 @@ async function pair(options: Parameters<typeof createWebSocketLinkPair>[0] = {})
   return p;
 }
 
-async function server(options: Parameters<typeof createWebSocketLinkServer>[0] = {}): Promise<WebSocketLinkServer> {
+async function server(
+  options: Parameters<typeof createWebSocketLinkServer>[0] = {},
+): Promise<WebSocketLinkServer> {
   const s = await createWebSocketLinkServer(options);
   cleanups.push(() => s.close());
   return s;
 }
 
 /** A raw ws client (no link) for sending what a well-behaved client never would. */
-async function rawClient(url: string): Promise<{ socket: WebSocket; closed: Promise<{ code: number; reason: string }> }> {
+async function rawClient(
+  url: string,
+): Promise<{ socket: WebSocket; closed: Promise<{ code: number; reason: string }> }> {
   const socket = new WebSocket(url);
   cleanups.push(() => socket.terminate());
   const closed = new Promise<{ code: number; reason: string }>((resolve) =>
@@ -61,7 +65,8 @@ describe('WebSocket server link', () => {
     netSocket(clientSocket).pause();
     // Fill the kernel buffers on both ends (several MB on loopback); then the ws buffer grows and drops start.
     let sent = 0;
-    for (let i = 0; i < 5_000 && link.stats().droppedOut < 100; i++) if (link.send('unreliable', makeFrame(i, 8_192))) sent++;
+    for (let i = 0; i < 5_000 && link.stats().droppedOut < 100; i++)
+      if (link.send('unreliable', makeFrame(i, 8_192))) sent++;
     expect(link.stats().droppedOut).toBeGreaterThanOrEqual(100);
     expect(link.stats().framesOut.unreliable).toBe(sent);
     expect(link.bufferedBytes).toBeLessThan(65_536 + 8_192 + 1 + 64);
@@ -183,12 +188,34 @@ describe('WebSocket client link', () => {
     const { client, server: link, serverSocket } = await pair();
     const atServer = new Probe(link, false);
     netSocket(serverSocket).pause();
-    for (let i = 0; i < 5_000 && client.stats().droppedOut < 100; i++) client.send('unreliable', makeFrame(i, 8_192));
+    for (let i = 0; i < 5_000 && client.stats().droppedOut < 100; i++)
+      client.send('unreliable', makeFrame(i, 8_192));
     expect(client.stats().droppedOut).toBeGreaterThanOrEqual(100);
     expect(client.send('reliable', makeFrame(1, 100))).toBe(true);
     netSocket(serverSocket).resume();
     await atServer.wait(() => link.stats().framesIn.reliable === 1, 'the reliable frame');
     expect(link.stats().framesIn.unreliable).toBe(client.stats().framesOut.unreliable);
+  });
+
+  it('holds frames and a close that arrive before the caller has set its handlers', async () => {
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    cleanups.push(() => new Promise<void>((resolve) => wss.close(() => resolve())));
+    await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
+    wss.once('connection', (socket) => {
+      // Sent at once, so the bytes can arrive with the upgrade response, before connectWebSocket's caller resumes.
+      for (let i = 0; i < 3; i++) socket.send(Buffer.concat([Buffer.from([0x00]), makeFrame(i, 16)]));
+      socket.send(Buffer.concat([Buffer.from([0x01]), makeFrame(9, 16)]));
+      socket.close(1000, 'bye');
+    });
+    const { port } = wss.address() as { port: number };
+    const client = await connectWebSocket(`ws://127.0.0.1:${port}/`, { WebSocket });
+    await new Promise<void>((resolve) => setTimeout(resolve, 20));
+    const atClient = new Probe(client);
+    await atClient.wait(() => atClient.closes.length > 0, 'client onclose');
+    expect(atClient.frames.reliable.map((f) => f[0])).toEqual([0, 1, 2]);
+    expect(atClient.frames.unreliable.map((f) => f[0])).toEqual([9]);
+    expect(atClient.closes).toEqual([{ code: 'normal', reason: 'bye', local: false }]);
+    expect(client.stats().framesIn).toEqual({ reliable: 3, unreliable: 1 });
   });
 
   it('rejects with transport_unavailable when there is no WebSocket constructor', async () => {

@@ -74,7 +74,9 @@ export interface WebSocketLinkPair {
 }
 
 /** Connects a client link (Node `ws` as the WebSocket) to a server started with `options`. */
-export async function createWebSocketLinkPair(options: WebSocketLinkServerOptions = {}): Promise<WebSocketLinkPair> {
+export async function createWebSocketLinkPair(
+  options: WebSocketLinkServerOptions = {},
+): Promise<WebSocketLinkPair> {
   const server = await createWebSocketLinkServer(options);
   const sockets: WebSocket[] = [];
   class CapturingWebSocket extends WebSocket {

@@ -1,6 +1,12 @@
 // The client side of the WebSocket link: opens a browser (or `ws`) WebSocket and presents it as a Link.
 import { type ErrorCode, NetloomError } from '../../codec/errors.js';
-import { type Channel, emptyLinkStats, type Link, type LinkCloseInfo, type LinkStats } from '../../link/link.js';
+import {
+  type Channel,
+  emptyLinkStats,
+  type Link,
+  type LinkCloseInfo,
+  type LinkStats,
+} from '../../link/link.js';
 import { type Clock, systemClock } from '../../shared/clock.js';
 
 // Wire format (same as the server link): one tag byte (0x00 reliable, 0x01 unreliable), then the frame.
@@ -61,7 +67,9 @@ export function connectWebSocket(url: string, options: ConnectWebSocketOptions =
     try {
       socket = new Ctor(url);
     } catch (err) {
-      reject(new NetloomError('link_error', `cannot open WebSocket to ${url}: ${describe(err)}`, { cause: err }));
+      reject(
+        new NetloomError('link_error', `cannot open WebSocket to ${url}: ${messageOf(err)}`, { cause: err }),
+      );
       return;
     }
     socket.binaryType = 'arraybuffer';
@@ -85,7 +93,7 @@ export function connectWebSocket(url: string, options: ConnectWebSocketOptions =
       clock.clearTimeout(timer);
       resolve(new WebSocketClientLink(socket, options));
     };
-    socket.onerror = (event) => fail(`WebSocket to ${url} failed: ${describe(event)}`);
+    socket.onerror = (event) => fail(`WebSocket to ${url} failed: ${messageOf(event)}`);
     socket.onclose = (event) => fail(`WebSocket to ${url} closed before opening (code ${event.code})`);
   });
 }
@@ -192,15 +200,27 @@ class WebSocketClientLink implements Link {
 
   private handleMessage(data: unknown): void {
     if (this.closed) return;
-    if (!(data instanceof ArrayBuffer)) return this.fail('frame_malformed', 'text message');
+    if (!(data instanceof ArrayBuffer)) {
+      this.fail('frame_malformed', 'text message');
+      return;
+    }
     const length = data.byteLength;
-    if (length > this.maxFrameBytes) return this.fail('frame_too_large', `message of ${length} bytes`);
-    if (length < 2) return this.fail('frame_malformed', 'empty frame');
+    if (length > this.maxFrameBytes) {
+      this.fail('frame_too_large', `message of ${length} bytes`);
+      return;
+    }
+    if (length < 2) {
+      this.fail('frame_malformed', 'empty frame');
+      return;
+    }
     const bytes = new Uint8Array(data);
     const tag = bytes[0];
     const channel: Channel | null =
       tag === TAG_RELIABLE ? 'reliable' : tag === TAG_UNRELIABLE ? 'unreliable' : null;
-    if (channel === null) return this.fail('frame_malformed', `unknown channel tag ${tag}`);
+    if (channel === null) {
+      this.fail('frame_malformed', `unknown channel tag ${tag}`);
+      return;
+    }
     const frame = bytes.subarray(1);
     if (this.frameHandler === null || this.held.length > 0) this.held.push({ frame, channel });
     else this.deliver(frame, channel);
@@ -212,7 +232,7 @@ class WebSocketClientLink implements Link {
     try {
       this.frameHandler?.(frame, channel);
     } catch (err) {
-      this.fail('internal_error', `onframe threw: ${describe(err)}`);
+      this.fail('internal_error', `onframe threw: ${messageOf(err)}`);
     }
   }
 
@@ -262,7 +282,10 @@ const encoder = new TextEncoder();
 
 /** Cuts `text` to the 123 UTF-8 bytes a close reason may hold, without splitting a character. */
 function truncateUtf8(text: string): string {
-  if (text.length * 3 <= MAX_CLOSE_REASON_BYTES || encoder.encode(text).byteLength <= MAX_CLOSE_REASON_BYTES) {
+  if (
+    text.length * 3 <= MAX_CLOSE_REASON_BYTES ||
+    encoder.encode(text).byteLength <= MAX_CLOSE_REASON_BYTES
+  ) {
     return text;
   }
   let out = '';
@@ -276,7 +299,7 @@ function truncateUtf8(text: string): string {
   return out;
 }
 
-function describe(value: unknown): string {
+function messageOf(value: unknown): string {
   if (value instanceof Error) return value.message;
   if (typeof value === 'object' && value !== null && 'message' in value) return String(value.message);
   return String(value);

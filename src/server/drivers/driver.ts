@@ -37,7 +37,13 @@ export interface Driver {
    * Atomically picks the oldest unlocked room of `type` on `nodeId` with a free seat and reserves
    * one there; returns its id, or null when none has room (then the caller creates one).
    */
-  reserveSeatInAny(type: string, nodeId: string, seatId: string, expiresAt: number, now: number): Promise<string | null>;
+  reserveSeatInAny(
+    type: string,
+    nodeId: string,
+    seatId: string,
+    expiresAt: number,
+    now: number,
+  ): Promise<string | null>;
   /** Turns a live reservation into a seated client; each seat id redeems once. */
   redeemSeat(roomId: string, seatId: string, now: number): Promise<RedeemResult>;
   /** Frees a seat: a seated client left, or a reservation was refused by onAuth. */

@@ -48,7 +48,8 @@ export function memoryDriver(): Driver {
     },
     async listRooms(type, now) {
       const out: RoomRecord[] = [];
-      for (const room of rooms.values()) if (type === undefined || room.record.type === type) out.push(view(room, now));
+      for (const room of rooms.values())
+        if (type === undefined || room.record.type === type) out.push(view(room, now));
       return out;
     },
     async reserveSeat(roomId, seatId, expiresAt, now) {

@@ -37,7 +37,13 @@ export interface BroadcastOptions<U> extends SendOptions {
 }
 
 /** Why a client left a room. */
-export type LeaveReason = 'consented' | 'dropped' | 'reconnection_expired' | 'kicked' | 'disposed' | 'session_ended';
+export type LeaveReason =
+  | 'consented'
+  | 'dropped'
+  | 'reconnection_expired'
+  | 'kicked'
+  | 'disposed'
+  | 'session_ended';
 
 /** The room handle passed to every hook. */
 export interface Room<P extends AnyProtocol, D = undefined, U = unknown> {

@@ -1,8 +1,8 @@
 // The runner seam: how the control plane and sessions talk to a running room, wherever its code runs.
-import type { AnyProtocol } from './define.js';
+
 import type { Clock } from '../../shared/clock.js';
 import type { Logger, Metrics } from '../metrics.js';
-import type { LeaveReason, RoomClient, RoomDefinition } from './define.js';
+import type { AnyProtocol, LeaveReason, RoomClient, RoomDefinition } from './define.js';
 
 /** A session's end of one room membership. */
 export interface MemberPort {

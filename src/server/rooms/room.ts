@@ -1,9 +1,16 @@
 // RoomRuntime: runs one authoritative room in this process — clients, hooks, typed messages, the tick loop.
 import { NetloomError } from '../../codec/errors.js';
-import type { AnyProtocol } from './define.js';
 import type { Clock, TimerHandle } from '../../shared/clock.js';
 import type { Logger, Metrics } from '../metrics.js';
-import type { BroadcastOptions, LeaveReason, Room, RoomClient, RoomDefinition, SendOptions } from './define.js';
+import type {
+  AnyProtocol,
+  BroadcastOptions,
+  LeaveReason,
+  Room,
+  RoomClient,
+  RoomDefinition,
+  SendOptions,
+} from './define.js';
 import type { MemberPort, RoomHost, RoomRunner, RoomSpec } from './host.js';
 import { randomClientId } from './ids.js';
 import { TickLoop } from './tick.js';
@@ -68,8 +75,11 @@ export class RoomRuntime implements Room<AnyProtocol, unknown, unknown>, RoomHos
     const onTick = this.def.onTick;
     this.loop =
       rate > 0 && onTick
-        ? new TickLoop(rate, this.clock, (dt) => this.guard('onTick', () => onTick(this, dt)), () =>
-            this.metrics.inc('tick_overruns'),
+        ? new TickLoop(
+            rate,
+            this.clock,
+            (dt) => this.guard('onTick', () => onTick(this, dt)),
+            () => this.metrics.inc('tick_overruns'),
           )
         : null;
   }
@@ -109,7 +119,8 @@ export class RoomRuntime implements Room<AnyProtocol, unknown, unknown>, RoomHos
     const targets = only ? only.map((c) => this.members.get(c.id)) : this.members.values();
     for (const member of targets) {
       if (!member) continue;
-      if (except && (Array.isArray(except) ? except.includes(member.client) : except === member.client)) continue;
+      if (except && (Array.isArray(except) ? except.includes(member.client) : except === member.client))
+        continue;
       member.port.send(reliable, op, payload);
     }
   }
@@ -152,13 +163,16 @@ export class RoomRuntime implements Room<AnyProtocol, unknown, unknown>, RoomHos
         this.maybeAutoDispose();
         throw new NetloomError('auth_refused', 'authorization failed');
       }
-      if (!result || result.ok !== true) {
+      if (result?.ok !== true) {
         this.maybeAutoDispose();
         throw new NetloomError('auth_refused', (result && !result.ok && result.message) || 'join refused');
       }
       data = result.data;
     }
-    const timer = this.clock.setTimeout(() => this.expirePending(seatId), Math.max(0, expiresAt - Date.now()) + 1);
+    const timer = this.clock.setTimeout(
+      () => this.expirePending(seatId),
+      Math.max(0, expiresAt - Date.now()) + 1,
+    );
     this.pending.set(seatId, { data, joinData, expiresAt, timer });
   }
 
@@ -167,7 +181,13 @@ export class RoomRuntime implements Room<AnyProtocol, unknown, unknown>, RoomHos
     if (!seat || this.isDisposed) throw new NetloomError('seat_invalid', 'no pending seat for this token');
     this.pending.delete(seatId);
     this.clock.clearTimeout(seat.timer);
-    const client = { id: randomClientId(), sessionId, data: seat.data, joinData: seat.joinData, state: 'joined' as 'joined' | 'dropped' };
+    const client = {
+      id: randomClientId(),
+      sessionId,
+      data: seat.data,
+      joinData: seat.joinData,
+      state: 'joined' as 'joined' | 'dropped',
+    };
     this.members.set(client.id, { client, seatId, port, reconnectMs: 0, reconnectTimer: null });
     this.clientView.set(client.id, client);
     const onJoin = this.def.onJoin;

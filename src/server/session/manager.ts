@@ -1,7 +1,14 @@
 // SessionManager: accepts new links, runs the HELLO/WELCOME handshake, creates and resumes sessions.
 import { randomBytes } from 'node:crypto';
 import { NetloomError } from '../../codec/errors.js';
-import { decodeFrame, encodeFrame, type FrameLimits, FrameKind, type Hello, WIRE_VERSION } from '../../codec/frames.js';
+import {
+  decodeFrame,
+  encodeFrame,
+  FrameKind,
+  type FrameLimits,
+  type Hello,
+  WIRE_VERSION,
+} from '../../codec/frames.js';
 import type { Link } from '../../link/link.js';
 import type { SessionCoreOptions } from '../../session/core.js';
 import type { Clock, TimerHandle } from '../../shared/clock.js';
@@ -57,7 +64,10 @@ export class SessionManager {
     }
     metrics.inc('links_accepted');
     this.pendingLinks.add(link);
-    const timer = clock.setTimeout(() => this.refuse(link, 'handshake_timeout', 'no HELLO in time'), this.options.handshakeTimeoutMs);
+    const timer = clock.setTimeout(
+      () => this.refuse(link, 'handshake_timeout', 'no HELLO in time'),
+      this.options.handshakeTimeoutMs,
+    );
     let got = false;
     link.onclose = () => {
       clock.clearTimeout(timer);
@@ -73,9 +83,13 @@ export class SessionManager {
       let hello: Hello;
       try {
         const frame = decodeFrame(bytes, this.options.frameLimits);
-        if (frame.kind !== FrameKind.Hello) throw new NetloomError('handshake_required', 'first frame must be HELLO');
+        if (frame.kind !== FrameKind.Hello)
+          throw new NetloomError('handshake_required', 'first frame must be HELLO');
         if (frame.version !== WIRE_VERSION) {
-          throw new NetloomError('version_unsupported', `wire version ${frame.version} is not ${WIRE_VERSION}`);
+          throw new NetloomError(
+            'version_unsupported',
+            `wire version ${frame.version} is not ${WIRE_VERSION}`,
+          );
         }
         hello = frame;
       } catch (err) {
@@ -96,13 +110,15 @@ export class SessionManager {
     this.closed = true;
     if (this.sweepTimer !== null) this.deps.clock.clearTimeout(this.sweepTimer);
     for (const link of this.pendingLinks) link.close('server_shutdown', 'server is shutting down');
-    for (const session of [...this.sessions.values()]) session.end('server_shutdown', 'server is shutting down');
+    for (const session of [...this.sessions.values()])
+      session.end('server_shutdown', 'server is shutting down');
   }
 
   private async handshake(link: Link, hello: Hello): Promise<void> {
     if (hello.mode === 'resume') {
       const session = this.sessions.get(hello.sessionToken);
-      if (!session || session.state === 'ended') throw new NetloomError('session_unknown', 'no such session to resume');
+      if (!session || session.state === 'ended')
+        throw new NetloomError('session_unknown', 'no such session to resume');
       if (!link.isOpen) return;
       this.pendingLinks.delete(link);
       this.deps.metrics.inc('sessions_resumed');

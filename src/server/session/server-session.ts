@@ -1,6 +1,13 @@
 // One client's session on this node: its sequencing core, current link and room memberships.
 import { NetloomError } from '../../codec/errors.js';
-import { decodeFrame, encodeFrame, type FrameLimits, FrameKind, type Message, MessageKind } from '../../codec/frames.js';
+import {
+  decodeFrame,
+  encodeFrame,
+  FrameKind,
+  type FrameLimits,
+  type Message,
+  MessageKind,
+} from '../../codec/frames.js';
 import type { Link } from '../../link/link.js';
 import { SessionCore, type SessionCoreOptions } from '../../session/core.js';
 import type { Clock, TimerHandle } from '../../shared/clock.js';
@@ -75,7 +82,12 @@ export class ServerSession {
   async joinRoom(handle: number, seat: string): Promise<void> {
     if (this.memberships.has(handle) || this.pendingHandles.has(handle)) {
       this.core.sendMessage(
-        { kind: MessageKind.JoinFailed, handle, code: 'handle_in_use', message: `handle ${handle} is in use` },
+        {
+          kind: MessageKind.JoinFailed,
+          handle,
+          code: 'handle_in_use',
+          message: `handle ${handle} is in use`,
+        },
         true,
       );
       return;
@@ -146,7 +158,8 @@ export class ServerSession {
         if (this.memberships.get(handle) === undefined) return;
         this.memberships.delete(handle);
         if (this.memberships.size === 0) this.emptySince = this.ctx.clock.now();
-        if (this.state !== 'ended') this.core.sendMessage({ kind: MessageKind.Left, handle, code, reason }, true);
+        if (this.state !== 'ended')
+          this.core.sendMessage({ kind: MessageKind.Left, handle, code, reason }, true);
       },
     };
   }
@@ -173,7 +186,9 @@ export class ServerSession {
         this.end('normal', 'client closed the session', 'consented');
         return;
       default:
-        this.protocolError(new NetloomError('handshake_invalid', 'handshake frame on an established session'));
+        this.protocolError(
+          new NetloomError('handshake_invalid', 'handshake frame on an established session'),
+        );
     }
   }
 
@@ -202,7 +217,10 @@ export class ServerSession {
         this.memberships.delete(message.handle);
         if (this.memberships.size === 0) this.emptySince = this.ctx.clock.now();
         m.room.leave(m.clientId, 'consented');
-        this.core.sendMessage({ kind: MessageKind.Left, handle: message.handle, code: 'normal', reason: 'left' }, true);
+        this.core.sendMessage(
+          { kind: MessageKind.Left, handle: message.handle, code: 'normal', reason: 'left' },
+          true,
+        );
         return;
       }
       default:

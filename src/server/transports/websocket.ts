@@ -1,7 +1,13 @@
 // The server side of the WebSocket link: wraps an open `ws` socket (as @fastify/websocket hands it) as a Link.
 import type { RawData, WebSocket } from 'ws';
 import type { ErrorCode } from '../../codec/errors.js';
-import { type Channel, emptyLinkStats, type Link, type LinkCloseInfo, type LinkStats } from '../../link/link.js';
+import {
+  type Channel,
+  emptyLinkStats,
+  type Link,
+  type LinkCloseInfo,
+  type LinkStats,
+} from '../../link/link.js';
 
 /**
  * Wire format on WebSocket (both directions): every message is binary, one tag byte naming the channel
@@ -62,8 +68,9 @@ export function wsCloseReason(code: string, reason: string): string {
 }
 
 /**
- * A Link over one server-side `ws` WebSocket. Construct it synchronously in the route handler, before
- * any await, or messages that arrive in between are lost (`ws` does not buffer them for late listeners).
+ * A Link over one server-side `ws` WebSocket. Construct it and set `onframe` synchronously in the route
+ * handler, before any await: `ws` does not keep messages for late listeners, and frames that arrive
+ * while `onframe` is null are dropped.
  *
  * Closes the link initiates itself (`slow_consumer`, `frame_too_large`, `frame_malformed`) report
  * `local: false`, because the owner of the link did not call `close()`; the peer is told the code in the
@@ -94,7 +101,9 @@ export class WebSocketServerLink implements Link {
     socket.on('error', this.handleError);
     if (socket.readyState !== OPEN) {
       this.closed = true;
-      queueMicrotask(() => this.emitClose({ code: 'link_closed', reason: 'socket was not open', local: false }));
+      queueMicrotask(() =>
+        this.emitClose({ code: 'link_closed', reason: 'socket was not open', local: false }),
+      );
     }
   }
 
@@ -137,7 +146,8 @@ export class WebSocketServerLink implements Link {
     if (this.closed) return;
     this.closed = true;
     this.socket.off('message', this.handleMessage);
-    if (code === 'normal') this.socket.close(WS_CLOSE_NORMAL, truncateUtf8(reason, WS_MAX_CLOSE_REASON_BYTES));
+    if (code === 'normal')
+      this.socket.close(WS_CLOSE_NORMAL, truncateUtf8(reason, WS_MAX_CLOSE_REASON_BYTES));
     else this.socket.close(WS_CLOSE_ERROR, wsCloseReason(code, reason));
     this.emitClose({ code, reason, local: true });
   }
@@ -155,15 +165,31 @@ export class WebSocketServerLink implements Link {
 
   private readonly handleMessage = (data: RawData, isBinary: boolean): void => {
     if (this.closed) return;
-    if (!isBinary) return this.fail('frame_malformed', 'text message');
-    const bytes = Array.isArray(data) ? Buffer.concat(data) : data instanceof ArrayBuffer ? new Uint8Array(data) : data;
+    if (!isBinary) {
+      this.fail('frame_malformed', 'text message');
+      return;
+    }
+    const bytes = Array.isArray(data)
+      ? Buffer.concat(data)
+      : data instanceof ArrayBuffer
+        ? new Uint8Array(data)
+        : data;
     const length = bytes.byteLength;
-    if (length > this.maxFrameBytes) return this.fail('frame_too_large', `message of ${length} bytes`);
-    if (length < 2) return this.fail('frame_malformed', 'empty frame');
+    if (length > this.maxFrameBytes) {
+      this.fail('frame_too_large', `message of ${length} bytes`);
+      return;
+    }
+    if (length < 2) {
+      this.fail('frame_malformed', 'empty frame');
+      return;
+    }
     const tag = bytes[0];
     const channel: Channel | null =
       tag === WS_TAG_RELIABLE ? 'reliable' : tag === WS_TAG_UNRELIABLE ? 'unreliable' : null;
-    if (channel === null) return this.fail('frame_malformed', `unknown channel tag ${tag}`);
+    if (channel === null) {
+      this.fail('frame_malformed', `unknown channel tag ${tag}`);
+      return;
+    }
     // A plain Uint8Array view (not a Buffer, whose slice() would not copy), without the tag.
     const frame = new Uint8Array(bytes.buffer, bytes.byteOffset + 1, length - 1);
     this.counters.framesIn[channel]++;

@@ -1,0 +1,150 @@
+// SessionCore: reliable frames arrive once and in order across link changes; acks trim; bounds hold.
+import { describe, expect, it } from 'vitest';
+import type { NetloomError } from '../../src/codec/errors.js';
+import { decodeFrame, FrameKind, type Message, MessageKind } from '../../src/codec/frames.js';
+import type { Link } from '../../src/link/link.js';
+import { SessionCore } from '../../src/session/core.js';
+import { ManualClock } from '../../src/shared/clock.js';
+import { createMemoryLinkPair } from '../link/memory-pair.js';
+
+/** Wires a core to a link the way the server and client owners do. */
+function wire(core: SessionCore, link: Link): void {
+  link.onframe = (bytes) => core.receive(decodeFrame(bytes), bytes.length);
+}
+
+function roomNumbers(received: Array<{ message: Message; reliable: boolean }>, reliable = true): number[] {
+  return received
+    .filter((r) => r.reliable === reliable && r.message.kind === MessageKind.Room)
+    .map((r) => (r.message.kind === MessageKind.Room ? r.message.op : -1));
+}
+
+function collect(core: SessionCore) {
+  const received: Array<{ message: Message; reliable: boolean }> = [];
+  core.onmessage = (message, reliable) => received.push({ message, reliable });
+  return received;
+}
+
+const tick = () => new Promise((r) => setTimeout(r, 0));
+const payload = new Uint8Array([1, 2, 3]);
+
+describe('SessionCore', () => {
+  it('delivers reliable messages in order and trims the sender buffer on ack', async () => {
+    const a = new SessionCore({ pingIntervalMs: 0, ackDelayMs: 1 });
+    const b = new SessionCore({ pingIntervalMs: 0, ackDelayMs: 1 });
+    const got = collect(b);
+    const { client, server } = createMemoryLinkPair();
+    wire(a, client);
+    wire(b, server);
+    a.attach(client, 0);
+    b.attach(server, 0);
+    for (let op = 1; op <= 200; op++) a.sendRoom(true, 1, op, payload);
+    expect(a.stats().bufferedBytes).toBeGreaterThan(0);
+    await new Promise((r) => setTimeout(r, 30));
+    expect(roomNumbers(got)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+    expect(b.lastReceived).toBe(200);
+    expect(a.stats().bufferedBytes).toBe(0);
+    a.dispose();
+    b.dispose();
+  });
+
+  it('resends exactly what the peer missed when resumed on a new link', async () => {
+    const a = new SessionCore({ pingIntervalMs: 0, ackEveryFrames: 1_000_000, ackDelayMs: 1_000_000 });
+    const b = new SessionCore({ pingIntervalMs: 0, ackEveryFrames: 1_000_000, ackDelayMs: 1_000_000 });
+    const got = collect(b);
+    const first = createMemoryLinkPair();
+    wire(a, first.client);
+    wire(b, first.server);
+    a.attach(first.client, 0);
+    b.attach(first.server, 0);
+    for (let op = 1; op <= 50; op++) a.sendRoom(true, 1, op, payload);
+    await tick();
+    // The link dies; 30 more are sent while detached (buffered), nothing was acked.
+    a.detach();
+    b.detach();
+    first.client.close();
+    for (let op = 51; op <= 80; op++) a.sendRoom(true, 1, op, payload);
+    expect(a.sendRoom(false, 1, 999, payload)).toBe(false); // unreliable is never buffered
+    const second = createMemoryLinkPair();
+    wire(a, second.client);
+    wire(b, second.server);
+    b.attach(second.server, 0);
+    a.attach(second.client, b.lastReceived);
+    await tick();
+    expect(roomNumbers(got)).toEqual(Array.from({ length: 80 }, (_, i) => i + 1));
+    expect(a.stats().resent).toBe(30);
+    a.dispose();
+    b.dispose();
+  });
+
+  it('drops a duplicate reliable frame and fails on a gap', () => {
+    const b = new SessionCore({ pingIntervalMs: 0 });
+    const got = collect(b);
+    const errors: NetloomError[] = [];
+    b.onfatal = (e) => errors.push(e);
+    const message: Message = { kind: MessageKind.Room, handle: 1, op: 7, payload };
+    b.receive({ kind: FrameKind.Reliable, seq: 1, message }, 8);
+    b.receive({ kind: FrameKind.Reliable, seq: 1, message }, 8);
+    expect(got).toHaveLength(1);
+    b.receive({ kind: FrameKind.Reliable, seq: 3, message }, 8);
+    expect(errors.map((e) => e.code)).toEqual(['sequence_invalid']);
+  });
+
+  it('refuses a resume that claims frames never sent', () => {
+    const a = new SessionCore({ pingIntervalMs: 0 });
+    a.sendRoom(true, 1, 1, payload);
+    const { client } = createMemoryLinkPair();
+    expect(() => a.attach(client, 5)).toThrowError(expect.objectContaining({ code: 'sequence_invalid' }));
+  });
+
+  it('fails with buffer_overflow when unacknowledged frames exceed the bound', () => {
+    const a = new SessionCore({ pingIntervalMs: 0, maxBufferBytes: 1000 });
+    const errors: string[] = [];
+    a.onfatal = (e) => errors.push(e.code);
+    const big = new Uint8Array(300);
+    for (let i = 0; i < 3; i++) expect(a.sendRoom(true, 1, 1, big)).toBe(true);
+    expect(a.sendRoom(true, 1, 1, big)).toBe(false);
+    expect(errors).toEqual(['buffer_overflow']);
+    expect(a.sendRoom(true, 1, 1, big)).toBe(false);
+  });
+
+  it('drops stale unreliable frames across the u16 wrap and estimates loss', () => {
+    const b = new SessionCore({ pingIntervalMs: 0 });
+    const got = collect(b);
+    const message: Message = { kind: MessageKind.Room, handle: 1, op: 1, payload };
+    for (const seq of [65534, 65535, 0, 1, 65535, 1, 3])
+      b.receive({ kind: FrameKind.Unreliable, seq, message }, 8);
+    expect(got).toHaveLength(5); // 65535 (again) and 1 (again) are stale
+    expect(b.stats().staleDropped).toBe(2);
+    expect(b.stats().loss).toBeGreaterThan(0); // seq 2 never came
+  });
+
+  it('measures RTT from ping/pong on the injected clock', () => {
+    const clock = new ManualClock();
+    const a = new SessionCore({ pingIntervalMs: 1000, clock });
+    const sent: Uint8Array[] = [];
+    const fake: Link = {
+      transport: 'websocket',
+      isOpen: true,
+      bufferedBytes: 0,
+      send: (_c, f) => {
+        sent.push(f.slice());
+        return true;
+      },
+      close() {},
+      onframe: null,
+      onclose: null,
+      stats: () => {
+        throw new Error('unused');
+      },
+    };
+    a.attach(fake, 0);
+    clock.advance(100);
+    const ping = decodeFrame(sent[sent.length - 1]);
+    expect(ping.kind).toBe(FrameKind.Ping);
+    clock.advance(40);
+    if (ping.kind !== FrameKind.Ping) throw new Error('expected ping');
+    a.receive({ kind: FrameKind.Pong, id: ping.id }, 2);
+    expect(a.stats().rtt).toBe(40);
+    a.dispose();
+  });
+});
