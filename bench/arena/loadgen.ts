@@ -147,7 +147,8 @@ async function loadConnect(): Promise<Connect> {
   if (system === 'netloom') {
     const { netloomConnect } = await import('./netloom-client.js');
     const roomIds = (process.env['ROOM_IDS'] ?? '').split(',').filter(Boolean);
-    if (roomIds.length < roomCount(params.C, params.P)) throw new Error('ROOM_IDS must list the server rooms');
+    if (roomIds.length < roomCount(params.C, params.P))
+      throw new Error('ROOM_IDS must list the server rooms');
     return netloomConnect(port, roomIds, params.TRANSPORT, JOIN_TIMEOUT_MS);
   }
   throw new Error(`unknown SYSTEM ${system}`);

@@ -4,7 +4,12 @@ import { type BenchConn, type Connect, RecordingWebSocket } from './bench-client
 import { arenaProtocol } from './protocol.js';
 
 /** Joins client i to the pre-made room `roomIds[room]` (see netloom-server.ts). */
-export function netloomConnect(port: number, roomIds: string[], transport: string, timeoutMs: number): Connect {
+export function netloomConnect(
+  port: number,
+  roomIds: string[],
+  transport: string,
+  timeoutMs: number,
+): Connect {
   if (transport !== 'websocket') throw new Error(`transport ${transport} is not supported by the bench yet`);
   return async (_i, room, onState) => {
     const client = new Client(`http://127.0.0.1:${port}`, { WebSocket: RecordingWebSocket });

@@ -68,7 +68,8 @@ await server.listen({ port: 0, host: '127.0.0.1' });
 const address = server.server.address();
 if (address === null || typeof address === 'string') throw new Error('expected a TCP address');
 const rooms: string[] = [];
-for (let r = 0; r < roomCount(params.C, params.P); r++) rooms.push((await server.netloom.rooms.create('arena')).id);
+for (let r = 0; r < roomCount(params.C, params.P); r++)
+  rooms.push((await server.netloom.rooms.create('arena')).id);
 process.stdout.write(`${JSON.stringify({ port: address.port, rooms })}\n`);
 
 function shutdown(): void {

@@ -57,7 +57,9 @@ for (let i = 0; i < profile.samples.length; i++) {
 
 const busy = all - idle;
 const pct = (v: number) => `${((v / busy) * 100).toFixed(1).padStart(5)}%`;
-console.log(`profile ${(all / 1e6).toFixed(2)} s, busy ${(busy / 1e6).toFixed(2)} s (percentages are of busy time)`);
+console.log(
+  `profile ${(all / 1e6).toFixed(2)} s, busy ${(busy / 1e6).toFixed(2)} s (percentages are of busy time)`,
+);
 console.log('\nself time:');
 for (const [k, v] of [...self].sort((a, b) => b[1] - a[1]).slice(0, rows)) console.log(`${pct(v)}  ${k}`);
 console.log('\ntotal time:');

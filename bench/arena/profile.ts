@@ -20,7 +20,9 @@ export function installWindowProfiler(): void {
     }
     session.post('Profiler.stop', (err, result) => {
       if (!err) writeFileSync(out, JSON.stringify(result.profile));
-      const event = err ? { event: 'error', message: `profiler: ${err.message}` } : { event: 'profile', path: out };
+      const event = err
+        ? { event: 'error', message: `profiler: ${err.message}` }
+        : { event: 'profile', path: out };
       process.stdout.write(`${JSON.stringify(event)}\n`);
     });
   });

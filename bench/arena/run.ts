@@ -140,7 +140,11 @@ async function runSystem(system: string, params: ArenaParams): Promise<Record<st
   const profDir = process.env['CPU_PROF'];
   const profile = profDir ? resolve(profDir, `${system}-server-C${params.C}.cpuprofile`) : '';
   if (profDir) mkdirSync(profDir, { recursive: true });
-  const server = startNode(serverFile, 0, { C: String(params.C), P: String(params.P), ARENA_CPU_PROFILE: profile });
+  const server = startNode(serverFile, 0, {
+    C: String(params.C),
+    P: String(params.P),
+    ARENA_CPU_PROFILE: profile,
+  });
 
   let loadgen: Proc | undefined;
   try {
@@ -157,7 +161,11 @@ async function runSystem(system: string, params: ArenaParams): Promise<Record<st
       },
       profileArgs('CPU_PROF_LOADGEN', `${system}-loadgen-C${params.C}`),
     );
-    const joined = await loadgen.next('joins', (m) => m['event'] === 'joined', joinPhaseMs(params.C) + JOIN_TIMEOUT_MS + 10_000);
+    const joined = await loadgen.next(
+      'joins',
+      (m) => m['event'] === 'joined',
+      joinPhaseMs(params.C) + JOIN_TIMEOUT_MS + 10_000,
+    );
     if (joined['errors']) process.stderr.write(`[${system}] join errors: ${JSON.stringify(joined)}\n`);
     await loadgen.next('warmup', (m) => m['event'] === 'window-start', params.WARMUP * 1000 + 10_000);
     if (profile) process.kill(server.pid, 'SIGUSR2');
