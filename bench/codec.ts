@@ -1,6 +1,6 @@
 // Codec benchmark: netloom checked decode vs raw packcat, msgpackr and JSON on the arena state message; one JSON line.
 import os from 'node:os';
-import { Packr, pack as msgpack, unpack as msgunpack } from 'msgpackr';
+import { pack as msgpack, unpack as msgunpack, Packr } from 'msgpackr';
 import { build, compileChecker, defineProtocol, p } from '../src/codec/index.js';
 
 const PLAYERS = Number(process.env.PLAYERS ?? 16);
@@ -87,9 +87,9 @@ function measure(fn: () => void, ms: number): number {
 
 // Warm up every case, then interleave rounds so machine noise hits all cases alike; keep the median.
 for (const fn of Object.values(cases)) measure(fn, 150);
-const samples: Record<string, number[]> = {};
+const samples: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((name) => [name, []]));
 for (let r = 0; r < ROUNDS; r++) {
-  for (const [name, fn] of Object.entries(cases)) (samples[name] ??= []).push(measure(fn, MS));
+  for (const [name, fn] of Object.entries(cases)) samples[name].push(measure(fn, MS));
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const opsPerSec: Record<string, number> = {};
@@ -103,7 +103,12 @@ console.log(
     cpus: os.cpus().length,
     message: `arena state, ${PLAYERS} players`,
     ops_per_sec: opsPerSec,
-    bytes: { packcat: bytes.length, msgpackr: msgBytes.length, msgpackr_records: recBytes.length, json: jsonBytes },
+    bytes: {
+      packcat: bytes.length,
+      msgpackr: msgBytes.length,
+      msgpackr_records: recBytes.length,
+      json: jsonBytes,
+    },
     ratio_checked_vs_raw_unpack: Number((opsPerSec.checked_decode / opsPerSec.raw_unpack).toFixed(3)),
     target_ratio: 0.7,
     sink: sink > 0,

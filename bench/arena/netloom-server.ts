@@ -1,10 +1,13 @@
 // netloom side of the arena benchmark: the same simulation as the raw baseline, as a netloom room.
 // The server makes ceil(C / P) rooms at start and prints their ids with its port; the load generator
-// joins client i to room floor(i / P) by id. Each tick: step every player, then send each client {tick, ack, players} unreliably. The players
-// array is the room's own SimPlayer list (no per-tick copy); the codec reads only id, x and y.
-import { createServer, defineRoom, memoryDriver } from '../../src/server/index.js';
+// joins client i to room floor(i / P) by id. Each tick: step every player, then send each client
+// {tick, ack, players} unreliably. Shared work is done once per room: the players array is the room's
+// own SimPlayer list (the codec reads only id, x and y) and one message object is reused, only `ack`
+// changing per client (room.send encodes synchronously).
+import { createServer, defineRoom, memoryDriver, type RoomClient } from '../../src/server/index.js';
 import { installWindowProfiler } from './profile.js';
 import { arenaProtocol } from './protocol.js';
+import { startServerStats } from './server-stats.js';
 import {
   readParams,
   receiveInput,
@@ -15,51 +18,68 @@ import {
   TICK_HZ,
 } from './workload.js';
 
+/** A seated client; its player also sits in `client.data` for the input handler. */
+interface Seat {
+  client: RoomClient<SimPlayer | undefined>;
+  player: SimPlayer;
+}
+
 interface ArenaData {
   /** Players in join order: the list sent every tick. */
   players: SimPlayer[];
-  /** client.id -> player */
-  byClient: Map<string, SimPlayer>;
+  seats: Seat[];
 }
 
+const UNRELIABLE = { reliable: false };
 let nextId = 1;
+/** Every room made, for the tick counts in the shutdown stats. */
+const liveRooms: { readonly tick: number }[] = [];
 const params = readParams();
 
-const Arena = defineRoom({
+const Arena = defineRoom<typeof arenaProtocol, ArenaData, SimPlayer | undefined>({
   protocol: arenaProtocol,
   tickRate: TICK_HZ,
   maxClients: params.P,
   // Rooms are made up front (client i joins room floor(i / P)); keep them while empty.
   autoDispose: false,
-  data: (): ArenaData => ({ players: [], byClient: new Map() }),
+  data: () => ({ players: [], seats: [] }),
+  onCreate(room) {
+    liveRooms.push(room);
+  },
   onJoin(room, client) {
     const player = spawnPlayer(nextId++);
+    client.data = player;
     room.data.players.push(player);
-    room.data.byClient.set(client.id, player);
+    room.data.seats.push({ client, player });
   },
   messages: {
-    input(room, client, msg) {
-      const player = room.data.byClient.get(client.id);
-      if (player) receiveInput(player, msg.seq, msg.dx, msg.dy);
+    input(_room, client, msg) {
+      if (client.data) receiveInput(client.data, msg.seq, msg.dx, msg.dy);
     },
   },
   onTick(room) {
-    const { players, byClient } = room.data;
+    const { players, seats } = room.data;
     for (let i = 0; i < players.length; i++) stepPlayer(players[i]);
-    const tick = room.tick;
-    for (const client of room.clients.values()) {
-      const player = byClient.get(client.id);
-      if (player) room.send(client, 'state', { tick, ack: player.ack, players }, { reliable: false });
+    const message = { tick: room.tick, ack: 0, players };
+    for (let i = 0; i < seats.length; i++) {
+      const seat = seats[i];
+      message.ack = seat.player.ack;
+      room.send(seat.client, 'state', message, UNRELIABLE);
     }
   },
   onDrop(room, client) {
     room.allowReconnection(client, 0);
   },
   onLeave(room, client) {
-    const player = room.data.byClient.get(client.id);
+    const player = client.data;
     if (!player) return;
-    room.data.byClient.delete(client.id);
-    room.data.players.splice(room.data.players.indexOf(player), 1);
+    client.data = undefined;
+    const { players, seats } = room.data;
+    players.splice(players.indexOf(player), 1);
+    seats.splice(
+      seats.findIndex((s) => s.player === player),
+      1,
+    );
   },
 });
 
@@ -72,8 +92,21 @@ for (let r = 0; r < roomCount(params.C, params.P); r++)
   rooms.push((await server.netloom.rooms.create('arena')).id);
 process.stdout.write(`${JSON.stringify({ port: address.port, rooms })}\n`);
 
+const startedAt = performance.now();
+const readStats = startServerStats();
+
 function shutdown(): void {
-  // Exit at once (process.exit still lets --cpu-prof write its profile); a graceful close is not measured.
+  // Diagnostics for the runner's stderr: netloom's counters, and ticks run against ticks due.
+  const due = Math.floor(((performance.now() - startedAt) / 1000) * TICK_HZ);
+  const stats = {
+    event: 'stats',
+    ticks_due: due,
+    ticks_min: Math.min(...liveRooms.map((r) => r.tick)),
+    ...readStats(),
+    metrics: server.netloom.metrics(),
+  };
+  process.stdout.write(`${JSON.stringify(stats)}\n`);
+  // Exit at once (process.exit also lets a profiler finish); a graceful close is not measured.
   process.exit(0);
 }
 installWindowProfiler();

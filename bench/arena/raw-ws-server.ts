@@ -3,7 +3,16 @@
 // inputs {"seq","dx","dy"}; each tick the server sends {"tick","players":[{id,x,y}...],"ack"}.
 import { type WebSocket, WebSocketServer } from 'ws';
 import { installWindowProfiler } from './profile.js';
-import { fixedRateLoop, receiveInput, type SimPlayer, spawnPlayer, stepPlayer, TICK_MS } from './workload.js';
+import { startServerStats } from './server-stats.js';
+import {
+  fixedRateLoop,
+  receiveInput,
+  type SimPlayer,
+  spawnPlayer,
+  stepPlayer,
+  TICK_HZ,
+  TICK_MS,
+} from './workload.js';
 
 interface RawClient {
   socket: WebSocket;
@@ -91,10 +100,20 @@ wss.on('listening', () => {
   process.stdout.write(`${JSON.stringify({ port: address.port })}\n`);
 });
 
-const stop = fixedRateLoop(TICK_MS, tick);
+let ticks = 0;
+const startedAt = performance.now();
+const readStats = startServerStats();
+const stop = fixedRateLoop(TICK_MS, (n) => {
+  ticks += 1;
+  tick(n);
+});
 
 function shutdown(): void {
   stop();
+  const due = Math.floor(((performance.now() - startedAt) / 1000) * TICK_HZ);
+  process.stdout.write(
+    `${JSON.stringify({ event: 'stats', ticks_due: due, ticks_run: ticks, ...readStats() })}\n`,
+  );
   wss.close();
   // process.exit runs the exit path, so --cpu-prof still writes its profile.
   process.exit(0);

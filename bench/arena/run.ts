@@ -72,7 +72,7 @@ class Proc {
       this.queue.push(msg);
       this.waiter?.();
     });
-    this.exited = new Promise((done) => child.once('exit', () => done()));
+    this.exited = new Promise((done) => child.once('close', () => done()));
     this.exited.then(() => {
       children.delete(child);
       this.waiter?.();
@@ -167,11 +167,17 @@ async function runSystem(system: string, params: ArenaParams): Promise<Record<st
       joinPhaseMs(params.C) + JOIN_TIMEOUT_MS + 10_000,
     );
     if (joined['errors']) process.stderr.write(`[${system}] join errors: ${JSON.stringify(joined)}\n`);
+    if (process.env['ARENA_VERBOSE'])
+      process.stderr.write(`arena: ${system} joined ${new Date().toISOString()}\n`);
     await loadgen.next('warmup', (m) => m['event'] === 'window-start', params.WARMUP * 1000 + 10_000);
     if (profile) process.kill(server.pid, 'SIGUSR2');
     const before: CpuSample = sampleCpu(server.pid, loadgen.pid);
+    if (process.env['ARENA_VERBOSE'])
+      process.stderr.write(`arena: ${system} window ${new Date().toISOString()}\n`);
     await loadgen.next('window', (m) => m['event'] === 'window-end', params.SECONDS * 1000 + 10_000);
     const after: CpuSample = sampleCpu(server.pid, loadgen.pid);
+    if (process.env['ARENA_VERBOSE'])
+      process.stderr.write(`arena: ${system} window end ${new Date().toISOString()}\n`);
     const rss = processRssMib(server.pid);
     if (profile) {
       process.kill(server.pid, 'SIGUSR2');
@@ -217,6 +223,8 @@ async function runSystem(system: string, params: ArenaParams): Promise<Record<st
     await loadgen?.stop('SIGTERM', 3_000);
     // The server exits through process.exit on SIGTERM, which lets --cpu-prof write its file.
     await server.stop('SIGTERM', 15_000);
+    const stats = await server.next('stats', (m) => m['event'] === 'stats', 0).catch(() => null);
+    if (stats) process.stderr.write(`arena: ${system} server stats: ${JSON.stringify(stats)}\n`);
   }
 }
 

@@ -103,6 +103,8 @@ export class LengthPrefixedDecoder {
   private fail(code: 'frame_too_large' | 'frame_malformed', message: string): never {
     this.failure = new NetloomError(code, message);
     this.body = null;
+    this.bodyFilled = 0;
+    this.lengthBytes = 0;
     throw this.failure;
   }
 }

@@ -108,17 +108,26 @@ const HUGE = [0xff, 0xff, 0xff, 0xff, 0x0f]; // varuint 0xffffffff
 
 describe('compileChecker: hostile bytes', () => {
   it('refuses a 5-byte list announcing 0xffffffff elements at once, for every list layout', () => {
-    for (const schema of [p.list(p.varuint()), p.list(p.boolean()), p.list(p.literal('x')), p.list(p.float32())]) {
+    for (const schema of [
+      p.list(p.varuint()),
+      p.list(p.boolean()),
+      p.list(p.literal('x')),
+      p.list(p.float32()),
+    ]) {
       const check = compileChecker(schema);
       const started = performance.now();
       expect(codeOf(() => check(Uint8Array.from(HUGE), 0, 5))).toBe('list_too_long');
       expect(performance.now() - started).toBeLessThan(1000);
     }
-    expect(codeOf(() => compileChecker(p.record(p.uint8()))(Uint8Array.from(HUGE), 0, 5))).toBe('list_too_long');
+    expect(codeOf(() => compileChecker(p.record(p.uint8()))(Uint8Array.from(HUGE), 0, 5))).toBe(
+      'list_too_long',
+    );
   });
 
   it('bounds typed arrays by the bytes present and strings by maxStringBytes', () => {
-    expect(codeOf(() => compileChecker(p.float64Array())(Uint8Array.from(HUGE), 0, 5))).toBe('frame_truncated');
+    expect(codeOf(() => compileChecker(p.float64Array())(Uint8Array.from(HUGE), 0, 5))).toBe(
+      'frame_truncated',
+    );
     expect(codeOf(() => compileChecker(p.string())(Uint8Array.from(HUGE), 0, 5))).toBe('string_too_long');
     const check = compileChecker(p.string(), { maxStringBytes: 3 });
     expect(codeOf(() => check(Uint8Array.from([3, 97, 98, 99]), 0, 4))).toBe('ok');
@@ -176,22 +185,37 @@ describe('compileChecker: hostile bytes', () => {
       [p.quat(), [8, 0, 0, 0, 0, 0, 0]],
     ];
     for (const [schema, bytes] of cases) {
-      expect(codeOf(() => compileChecker(schema)(Uint8Array.from(bytes), 0, bytes.length))).toBe('payload_invalid');
+      expect(codeOf(() => compileChecker(schema)(Uint8Array.from(bytes), 0, bytes.length))).toBe(
+        'payload_invalid',
+      );
     }
   });
 
   it('refuses varuints over 5 bytes or 32 bits, and accepts the largest one', () => {
     const check = compileChecker(p.varuint());
     expect(codeOf(() => check(Uint8Array.from(HUGE), 0, 5))).toBe('ok');
-    expect(codeOf(() => check(Uint8Array.from([0xff, 0xff, 0xff, 0xff, 0x10]), 0, 5))).toBe('payload_invalid');
-    expect(codeOf(() => check(Uint8Array.from([0x80, 0x80, 0x80, 0x80, 0x80, 0x01]), 0, 6))).toBe('payload_invalid');
+    expect(codeOf(() => check(Uint8Array.from([0xff, 0xff, 0xff, 0xff, 0x10]), 0, 5))).toBe(
+      'payload_invalid',
+    );
+    expect(codeOf(() => check(Uint8Array.from([0x80, 0x80, 0x80, 0x80, 0x80, 0x01]), 0, 6))).toBe(
+      'payload_invalid',
+    );
     expect(build(p.varuint()).unpack(Uint8Array.from(HUGE))).toBe(0xffffffff);
   });
 
   it('refuses invalid UTF-8 and a record key "__proto__"', () => {
     const check = compileChecker(p.string());
-    for (const bad of [[0xff], [0xc0, 0x80], [0xe0, 0x80, 0x80], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80], [0xc3]]) {
-      expect(codeOf(() => check(Uint8Array.from([bad.length, ...bad]), 0, bad.length + 1))).toBe('payload_invalid');
+    for (const bad of [
+      [0xff],
+      [0xc0, 0x80],
+      [0xe0, 0x80, 0x80],
+      [0xed, 0xa0, 0x80],
+      [0xf4, 0x90, 0x80, 0x80],
+      [0xc3],
+    ]) {
+      expect(codeOf(() => check(Uint8Array.from([bad.length, ...bad]), 0, bad.length + 1))).toBe(
+        'payload_invalid',
+      );
     }
     const good = new TextEncoder().encode('aé日😀');
     expect(codeOf(() => check(Uint8Array.from([good.length, ...good]), 0, good.length + 1))).toBe('ok');

@@ -1,5 +1,6 @@
 // The session frame envelope: every frame and message kind round-trips; malformed bytes get the right code.
 import { describe, expect, it } from 'vitest';
+import { ByteWriter } from '../../src/codec/bytes.js';
 import {
   decodeFrame,
   encodeDataFrame,
@@ -12,7 +13,6 @@ import {
   MessageKind,
   NetloomError,
 } from '../../src/codec/index.js';
-import { ByteWriter } from '../../src/codec/bytes.js';
 
 function codeOf(fn: () => unknown): string {
   try {
@@ -105,7 +105,9 @@ describe('frame envelope', () => {
       expect(codeOf(() => decodeFrame(Uint8Array.from([kind, 0])))).toBe('unknown_frame_kind');
     }
     for (const kind of [0x00, 0x0f, 0x16, 0xff]) {
-      expect(codeOf(() => decodeFrame(Uint8Array.from([FrameKind.Reliable, 1, kind, 0])))).toBe('unknown_frame_kind');
+      expect(codeOf(() => decodeFrame(Uint8Array.from([FrameKind.Reliable, 1, kind, 0])))).toBe(
+        'unknown_frame_kind',
+      );
     }
     expect(codeOf(() => decodeFrame(Uint8Array.from([FrameKind.Hello, 1, 2, 0])))).toBe('frame_malformed');
     const welcome = encodeFrame(FRAMES[2]);
@@ -120,7 +122,9 @@ describe('frame envelope', () => {
 
   it('enforces maxFrameBytes and maxStringBytes', () => {
     const close = encodeFrame({ kind: FrameKind.Close, code: 'x'.repeat(20), reason: '' });
-    expect(codeOf(() => decodeFrame(close, { maxFrameBytes: 100, maxStringBytes: 19 }))).toBe('string_too_long');
+    expect(codeOf(() => decodeFrame(close, { maxFrameBytes: 100, maxStringBytes: 19 }))).toBe(
+      'string_too_long',
+    );
     expect(codeOf(() => decodeFrame(close, { maxFrameBytes: close.length - 1, maxStringBytes: 100 }))).toBe(
       'frame_too_large',
     );
@@ -154,7 +158,8 @@ describe('frame envelope', () => {
   it('returns room payloads as views of the frame (no copy)', () => {
     const frame = encodeRoomFrame(true, 1, 1, 2, Uint8Array.from([5, 6]));
     const decoded = decodeFrame(frame);
-    if (decoded.kind !== FrameKind.Reliable || decoded.message.kind !== MessageKind.Room) throw new Error('kind');
+    if (decoded.kind !== FrameKind.Reliable || decoded.message.kind !== MessageKind.Room)
+      throw new Error('kind');
     expect(decoded.message.payload.buffer).toBe(frame.buffer);
     expect(Array.from(decoded.message.payload)).toEqual([5, 6]);
   });

@@ -44,7 +44,9 @@ describe('defineProtocol types', () => {
     expectTypeOf<C['input']>().toEqualTypeOf<{ seq: number; dx: number; dy: number }>();
     expectTypeOf<C['chat']>().toEqualTypeOf<{ text: string; to: number | undefined }>();
     expectTypeOf<S['state']['players']>().toEqualTypeOf<{ id: number; x: number; y: number }[]>();
-    expectTypeOf<S['event']>().toEqualTypeOf<{ type: 'hit'; by: number } | { type: 'score'; points: number }>();
+    expectTypeOf<S['event']>().toEqualTypeOf<
+      { type: 'hit'; by: number } | { type: 'score'; points: number }
+    >();
     expectTypeOf(arena.client.encode).parameter(0).toEqualTypeOf<'input' | 'chat' | 'blob'>();
     expectTypeOf(arena.server.decode).returns.toEqualTypeOf<DecodedMessage<S>>();
     const input = arena.client.encode('input', { seq: 1, dx: 0, dy: 0 });
@@ -93,44 +95,63 @@ describe('op codes', () => {
     expect(codeOf(() => defineProtocol({ client: { a: { op: 0, schema: p.uint8() } }, server: {} }))).toBe(
       'protocol_invalid',
     );
-    expect(codeOf(() => defineProtocol({ client: { a: { op: 70000, schema: p.uint8() } }, server: {} }))).toBe(
-      'protocol_invalid',
-    );
+    expect(
+      codeOf(() => defineProtocol({ client: { a: { op: 70000, schema: p.uint8() } }, server: {} })),
+    ).toBe('protocol_invalid');
     expect(codeOf(() => defineProtocol({ client: { a: { op: 1.5, schema: p.uint8() } }, server: {} }))).toBe(
       'protocol_invalid',
     );
-    expect(
-      codeOf(() => defineProtocol({ client: { q: p.quantized(0, 1, { bytes: 3 }) }, server: {} })),
-    ).toBe('protocol_invalid');
+    expect(codeOf(() => defineProtocol({ client: { q: p.quantized(0, 1, { bytes: 3 }) }, server: {} }))).toBe(
+      'protocol_invalid',
+    );
     expect(codeOf(() => defineProtocol({ client: {}, server: {} }, { limits: { maxDepth: -1 } }))).toBe(
       'protocol_invalid',
     );
     // The same name in both directions is fine: each direction has its own names and ops.
-    expect(codeOf(() => defineProtocol({ client: { chat: p.string() }, server: { chat: p.string() } }))).toBe('ok');
+    expect(codeOf(() => defineProtocol({ client: { chat: p.string() }, server: { chat: p.string() } }))).toBe(
+      'ok',
+    );
   });
 });
 
 describe('protocol hash', () => {
   it('is stable for equal definitions and differs when names, ops, schemas or directions differ', () => {
     const make = () =>
-      defineProtocol({ client: { move: p.object({ x: p.float32(), y: p.float32() }) }, server: { s: p.varuint() } });
+      defineProtocol({
+        client: { move: p.object({ x: p.float32(), y: p.float32() }) },
+        server: { s: p.varuint() },
+      });
     const base = make().hash;
     expect(base).toMatch(/^[0-9a-f]{8}$/);
     expect(make().hash).toBe(base);
     // Field order in the object literal does not change the wire format, so not the hash either.
     expect(
-      defineProtocol({ client: { move: p.object({ y: p.float32(), x: p.float32() }) }, server: { s: p.varuint() } })
-        .hash,
+      defineProtocol({
+        client: { move: p.object({ y: p.float32(), x: p.float32() }) },
+        server: { s: p.varuint() },
+      }).hash,
     ).toBe(base);
     const variants = [
-      defineProtocol({ client: { move: p.object({ x: p.float64(), y: p.float32() }) }, server: { s: p.varuint() } }),
-      defineProtocol({ client: { walk: p.object({ x: p.float32(), y: p.float32() }) }, server: { s: p.varuint() } }),
+      defineProtocol({
+        client: { move: p.object({ x: p.float64(), y: p.float32() }) },
+        server: { s: p.varuint() },
+      }),
+      defineProtocol({
+        client: { walk: p.object({ x: p.float32(), y: p.float32() }) },
+        server: { s: p.varuint() },
+      }),
       defineProtocol({
         client: { move: { op: 7, schema: p.object({ x: p.float32(), y: p.float32() }) } },
         server: { s: p.varuint() },
       }),
-      defineProtocol({ client: { s: p.varuint() }, server: { move: p.object({ x: p.float32(), y: p.float32() }) } }),
-      defineProtocol({ client: { move: p.object({ x: p.float32(), y: p.float32() }) }, server: { s: p.varint() } }),
+      defineProtocol({
+        client: { s: p.varuint() },
+        server: { move: p.object({ x: p.float32(), y: p.float32() }) },
+      }),
+      defineProtocol({
+        client: { move: p.object({ x: p.float32(), y: p.float32() }) },
+        server: { s: p.varint() },
+      }),
     ];
     const hashes = new Set([base, ...variants.map((v) => v.hash)]);
     expect(hashes.size).toBe(variants.length + 1);
@@ -148,7 +169,10 @@ describe('encode and decode', () => {
     const decoded = arena.server.decode(op, host.subarray(6, 6 + payload.length));
     expect(decoded).toEqual({ name: 'state', value: { tick: 9, ack: 3, players } });
     const ev = arena.server.encode('event', { type: 'score', points: -5 });
-    expect(arena.server.decode(ev.op, ev.payload)).toEqual({ name: 'event', value: { type: 'score', points: -5 } });
+    expect(arena.server.decode(ev.op, ev.payload)).toEqual({
+      name: 'event',
+      value: { type: 'score', points: -5 },
+    });
     const chat = arena.client.encode('chat', { text: 'hé', to: undefined });
     expect(arena.client.decode(chat.op, chat.payload).value).toEqual({ text: 'hé' });
   });
@@ -195,13 +219,18 @@ describe('encode and decode', () => {
     } catch (err) {
       expect((err as Error).message).toContain('value.players[0].x');
     }
-    expect(codeOf(() => arena.server.encode('event', { type: 'miss', by: 1 } as never))).toBe('encode_invalid');
+    expect(codeOf(() => arena.server.encode('event', { type: 'miss', by: 1 } as never))).toBe(
+      'encode_invalid',
+    );
   });
 
   it('refuses on encode what a peer with the same limits would refuse', () => {
-    const small = defineProtocol({ client: { say: p.string(), many: p.list(p.uint8()) }, server: {} }, {
-      limits: { maxStringBytes: 4, maxListLength: 3 },
-    });
+    const small = defineProtocol(
+      { client: { say: p.string(), many: p.list(p.uint8()) }, server: {} },
+      {
+        limits: { maxStringBytes: 4, maxListLength: 3 },
+      },
+    );
     expect(codeOf(() => small.client.encode('say', 'abcd'))).toBe('ok');
     expect(codeOf(() => small.client.encode('say', 'abcde'))).toBe('encode_invalid');
     expect(codeOf(() => small.client.encode('many', [1, 2, 3, 4]))).toBe('encode_invalid');

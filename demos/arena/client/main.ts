@@ -1,5 +1,5 @@
 // The arena demo's browser client: joins the room, steers with the keyboard, draws everyone, shows transport and RTT.
-import { Client } from '../../../src/client/index.js';
+import { Client, NetloomError } from '../../../src/client/index.js';
 import { MAX_NAME, protocol, TICK_RATE, validName } from '../protocol.js';
 import type { DemoDebug } from './debug.js';
 import { listenKeys } from './keys.js';
@@ -125,8 +125,7 @@ async function start(): Promise<void> {
     demo.events.push(`leave:${code}`);
   });
   room.on('error', (err) => {
-    const code = (err as { code?: string }).code ?? 'error';
-    demo.events.push(`error:${code}`);
+    demo.events.push(`error:${err.code}`);
     console.warn('netloom room error', err);
   });
 
@@ -170,7 +169,7 @@ function frame(now: number): void {
 start().catch((err: unknown) => {
   demo.status = 'refused';
   demo.error = err instanceof Error ? err.message : String(err);
-  demo.events.push(`error:${(err as { code?: string }).code ?? 'join_failed'}`);
+  demo.events.push(`error:${err instanceof NetloomError ? err.code : 'join_failed'}`);
 });
 setInterval(updateHud, 250);
 requestAnimationFrame(frame);
