@@ -4,7 +4,9 @@ import { describe, expect, it } from 'vitest';
 
 describe('package exports', () => {
   it('builds and loads netloom/server, netloom/client, netloom/codec and netloom/signaling', () => {
-    execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'pipe' });
+    execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], {
+      stdio: 'pipe',
+    });
     const script = `
       const server = await import('netloom/server');
       const client = await import('netloom/client');
