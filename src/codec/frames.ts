@@ -258,10 +258,12 @@ export function encodeRoomFrame(
   handle: number,
   op: number,
   payload: Uint8Array,
+  /** Bytes left free before the frame (a link may write its own header there instead of copying). */
+  spare = 0,
 ): Uint8Array {
   const seqSize = reliable ? varuintSize(seq) : 2;
-  const out = new Uint8Array(1 + seqSize + roomHeaderSize(handle, op) + payload.length);
-  let o = 0;
+  const out = new Uint8Array(spare + 1 + seqSize + roomHeaderSize(handle, op) + payload.length);
+  let o = spare;
   out[o++] = reliable ? FrameKind.Reliable : FrameKind.Unreliable;
   if (reliable) o = writeVaruint(out, o, seq);
   else {

@@ -45,6 +45,12 @@ export interface Link {
    * are dropped (returning false) when the link is congested. Returns false when nothing was sent.
    */
   send(channel: Channel, frame: Uint8Array): boolean;
+  /**
+   * Optional fast path with the same meaning as `send(channel, buffer.subarray(1))`: `buffer[0]` is
+   * spare space the link may overwrite (the WebSocket link writes its channel tag there and so
+   * avoids a copy per frame). The caller gives up `buffer[0]`; the rest is not modified.
+   */
+  sendWithSpareByte?(channel: Channel, buffer: Uint8Array): boolean;
   /** Closes the link; `onclose` fires once with `local: true`. Idempotent. */
   close(code?: ErrorCode | 'normal', reason?: string): void;
   /** Called for every frame received, in order per channel. The frame is only valid during the call. */

@@ -2,14 +2,13 @@
 
 import { NetloomError } from '../codec/errors.js';
 import {
-  encodeDataFrame,
   encodeFrame,
   encodeRoomFrame,
   type Frame,
   FrameKind,
   type Message,
 } from '../codec/frames.js';
-import type { ChannelCounters, Link } from '../link/link.js';
+import type { Channel, ChannelCounters, Link } from '../link/link.js';
 import { type Clock, systemClock, type TimerHandle } from '../shared/clock.js';
 
 /** Tunables of the sequencing core; each has a default. */
@@ -50,6 +49,20 @@ export interface SessionStats {
 }
 
 const UNRELIABLE_HALF_WINDOW = 0x8000;
+
+/** Sends a frame held after one spare byte, through the link's copy-free path when it has one. */
+function sendSpared(link: Link, channel: Channel, spared: Uint8Array): boolean {
+  return link.sendWithSpareByte
+    ? link.sendWithSpareByte(channel, spared)
+    : link.send(channel, spared.subarray(1));
+}
+
+/** Copies a frame behind one spare byte (for the rare frames not encoded that way). */
+function withSpareByte(frame: Uint8Array): Uint8Array {
+  const spared = new Uint8Array(frame.length + 1);
+  spared.set(frame, 1);
+  return spared;
+}
 
 /**
  * Sequencing for one session. The owner decodes frames, handles the handshake and passes data,
@@ -109,10 +122,10 @@ export class SessionCore {
     this.trimTo(peerLastReceived);
     this.link = link;
     for (let i = this.bufferHead; i < this.buffer.length; i++) {
-      const frame = this.buffer[i];
+      const spared = this.buffer[i];
       this.resent++;
-      this.bytesOut.reliable += frame.length;
-      link.send('reliable', frame);
+      this.bytesOut.reliable += spared.length - 1;
+      sendSpared(link, 'reliable', spared);
     }
     if (this.delivered > this.ackSent) this.sendAck();
     this.schedulePing();
@@ -128,9 +141,9 @@ export class SessionCore {
 
   /** Sends a room message; see `sendMessage`. */
   sendRoom(reliable: boolean, handle: number, op: number, payload: Uint8Array): boolean {
-    if (reliable) return this.pushReliable(encodeRoomFrame(true, this.nextSeq, handle, op, payload));
+    if (reliable) return this.pushReliable(encodeRoomFrame(true, this.nextSeq, handle, op, payload, 1));
     this.unreliableSeq = (this.unreliableSeq + 1) & 0xffff;
-    return this.sendUnreliableFrame(encodeRoomFrame(false, this.unreliableSeq, handle, op, payload));
+    return this.sendUnreliableFrame(encodeRoomFrame(false, this.unreliableSeq, handle, op, payload, 1));
   }
 
   /**
@@ -140,16 +153,13 @@ export class SessionCore {
    */
   sendMessage(message: Message, reliable: boolean): boolean {
     if (reliable)
-      return this.pushReliable(encodeFrame({ kind: FrameKind.Reliable, seq: this.nextSeq, message }));
+      return this.pushReliable(
+        withSpareByte(encodeFrame({ kind: FrameKind.Reliable, seq: this.nextSeq, message })),
+      );
     this.unreliableSeq = (this.unreliableSeq + 1) & 0xffff;
     return this.sendUnreliableFrame(
-      encodeFrame({ kind: FrameKind.Unreliable, seq: this.unreliableSeq, message }),
+      withSpareByte(encodeFrame({ kind: FrameKind.Unreliable, seq: this.unreliableSeq, message })),
     );
-  }
-
-  /** Sends an already-encoded message body reliably (used by relays). */
-  sendReliableBody(body: Uint8Array): boolean {
-    return this.pushReliable(encodeDataFrame(true, this.nextSeq, body));
   }
 
   /** Handles a decoded data, ack, ping or pong frame that arrived on the current link. */
@@ -234,11 +244,12 @@ export class SessionCore {
     this.failed = true;
   }
 
-  private pushReliable(frame: Uint8Array): boolean {
+  /** `spared` is a frame after one spare byte (see `Link.sendWithSpareByte`). */
+  private pushReliable(spared: Uint8Array): boolean {
     if (this.failed) return false;
     this.nextSeq++;
-    this.buffer.push(frame);
-    this.bufferBytes += frame.length;
+    this.buffer.push(spared);
+    this.bufferBytes += spared.length - 1;
     if (this.bufferBytes > this.options.maxBufferBytes) {
       this.fail(
         new NetloomError(
@@ -250,16 +261,16 @@ export class SessionCore {
     }
     const link = this.link;
     if (!link) return true;
-    this.bytesOut.reliable += frame.length;
-    link.send('reliable', frame);
+    this.bytesOut.reliable += spared.length - 1;
+    sendSpared(link, 'reliable', spared);
     return true;
   }
 
-  private sendUnreliableFrame(frame: Uint8Array): boolean {
+  private sendUnreliableFrame(spared: Uint8Array): boolean {
     const link = this.link;
     if (!link || this.failed) return false;
-    if (!link.send('unreliable', frame)) return false;
-    this.bytesOut.unreliable += frame.length;
+    if (!sendSpared(link, 'unreliable', spared)) return false;
+    this.bytesOut.unreliable += spared.length - 1;
     return true;
   }
 
@@ -283,7 +294,7 @@ export class SessionCore {
 
   private dropThrough(seq: number): void {
     while (this.bufferFirstSeq <= seq && this.bufferHead < this.buffer.length) {
-      this.bufferBytes -= this.buffer[this.bufferHead].length;
+      this.bufferBytes -= this.buffer[this.bufferHead].length - 1;
       this.bufferHead++;
       this.bufferFirstSeq++;
     }

@@ -158,22 +158,37 @@ class WebSocketClientLink implements Link {
   }
 
   send(channel: Channel, frame: Uint8Array): boolean {
-    const length = frame.byteLength;
+    if (!this.admit(channel, frame.byteLength)) return false;
+    const message = new Uint8Array(frame.byteLength + 1);
+    message.set(frame, 1);
+    return this.transmit(channel, message);
+  }
+
+  /** The copy-free path: the tag goes into the caller's spare first byte. */
+  sendWithSpareByte(channel: Channel, buffer: Uint8Array): boolean {
+    if (!this.admit(channel, buffer.byteLength - 1)) return false;
+    return this.transmit(channel, buffer);
+  }
+
+  private admit(channel: Channel, length: number): boolean {
     if (this.closed || this.socket.readyState !== OPEN) {
       if (channel === 'unreliable') this.counters.droppedOut++;
       return false;
     }
-    if (length === 0) return false;
+    if (length <= 0) return false;
     if (channel === 'unreliable' && this.socket.bufferedAmount > this.unreliableDropBytes) {
       this.counters.droppedOut++;
       return false;
     }
-    const message = new Uint8Array(length + 1);
+    return true;
+  }
+
+  /** Writes the tag into `message[0]` and sends the whole buffer. */
+  private transmit(channel: Channel, message: Uint8Array): boolean {
     message[0] = channel === 'reliable' ? TAG_RELIABLE : TAG_UNRELIABLE;
-    message.set(frame, 1);
     this.socket.send(message);
     this.counters.framesOut[channel]++;
-    this.counters.bytesOut[channel] += length;
+    this.counters.bytesOut[channel] += message.byteLength - 1;
     return true;
   }
 

@@ -117,11 +117,33 @@ export class WebSocketServerLink implements Link {
 
   send(channel: Channel, frame: Uint8Array): boolean {
     const length = frame.byteLength;
+    if (!this.admit(channel, length)) return false;
+    // One copy: tag and frame in one buffer (from Node's pool when small); ws writes it without copying.
+    const message = Buffer.allocUnsafe(length + 1);
+    message[0] = channel === 'reliable' ? WS_TAG_RELIABLE : WS_TAG_UNRELIABLE;
+    message.set(frame, 1);
+    this.socket.send(message);
+    this.count(channel, length);
+    return true;
+  }
+
+  /** The copy-free path: the tag goes into the caller's spare first byte. */
+  sendWithSpareByte(channel: Channel, buffer: Uint8Array): boolean {
+    const length = buffer.byteLength - 1;
+    if (!this.admit(channel, length)) return false;
+    buffer[0] = channel === 'reliable' ? WS_TAG_RELIABLE : WS_TAG_UNRELIABLE;
+    this.socket.send(buffer);
+    this.count(channel, length);
+    return true;
+  }
+
+  /** Decides whether a frame of `length` bytes may go out now (drops unreliable under congestion). */
+  private admit(channel: Channel, length: number): boolean {
     if (this.closed || this.socket.readyState !== OPEN) {
       if (channel === 'unreliable') this.counters.droppedOut++;
       return false;
     }
-    if (length === 0) return false;
+    if (length <= 0) return false;
     const buffered = this.socket.bufferedAmount;
     if (channel === 'unreliable') {
       if (buffered > this.unreliableDropBytes) {
@@ -132,14 +154,12 @@ export class WebSocketServerLink implements Link {
       this.fail('slow_consumer', `send buffer would exceed ${this.maxBufferedBytes} bytes`, 'terminate');
       return false;
     }
-    // One copy: tag and frame in one buffer (from Node's pool when small); ws writes it without copying.
-    const message = Buffer.allocUnsafe(length + 1);
-    message[0] = channel === 'reliable' ? WS_TAG_RELIABLE : WS_TAG_UNRELIABLE;
-    message.set(frame, 1);
-    this.socket.send(message);
+    return true;
+  }
+
+  private count(channel: Channel, length: number): void {
     this.counters.framesOut[channel]++;
     this.counters.bytesOut[channel] += length;
-    return true;
   }
 
   close(code: ErrorCode | 'normal' = 'normal', reason = ''): void {
