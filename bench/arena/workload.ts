@@ -1,4 +1,5 @@
 // Shared definition of the arena workload (ARENA.md v1): parameters, PRNG, input walk, simulation step.
+import { mulberry32 } from '../../src/shared/random.js';
 
 /** Arena side length; positions are clamped to [0, ARENA_SIZE]. */
 export const ARENA_SIZE = 1000;
@@ -58,17 +59,7 @@ export function roomCount(C: number, P: number): number {
   return Math.ceil(C / P);
 }
 
-/** mulberry32: a tiny 32-bit PRNG; returns floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
 
 /** Seed of client `i`'s heading walk: SEED * 1000003 + i. */
 export function walkSeed(seed: number, i: number): number {

@@ -1,6 +1,8 @@
 // A link conditioner: wraps any Link with latency, jitter, loss, duplication and reordering, for tests and demos.
+
 import type { ErrorCode } from '../codec/errors.js';
 import { type Clock, systemClock, type TimerHandle } from '../shared/clock.js';
+import { mulberry32 } from '../shared/random.js';
 import { type Channel, emptyLinkStats, type Link, type LinkCloseInfo, type LinkStats } from './link.js';
 
 export interface ConditionerOptions {
@@ -47,17 +49,7 @@ export interface ConditionedLink extends Link {
   conditionerStats(): ConditionerCounters;
 }
 
-/** mulberry32: a tiny seeded PRNG returning floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
 
 /** Wraps `link` (taking over its `onframe` and `onclose`) with the given network conditions. */
 export function conditionLink(

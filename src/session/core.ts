@@ -1,13 +1,7 @@
 // The reliable/unreliable sequencing core of a session, shared by client and server: numbering, acks, resend buffer, RTT and loss.
 
 import { NetloomError } from '../codec/errors.js';
-import {
-  encodeFrame,
-  encodeRoomFrame,
-  type Frame,
-  FrameKind,
-  type Message,
-} from '../codec/frames.js';
+import { encodeFrame, encodeRoomFrame, type Frame, FrameKind, type Message } from '../codec/frames.js';
 import type { Channel, ChannelCounters, Link } from '../link/link.js';
 import { type Clock, systemClock, type TimerHandle } from '../shared/clock.js';
 
@@ -92,6 +86,7 @@ export class SessionCore {
   private pingId = 0;
   private readonly pingsInFlight = new Map<number, number>();
   private rtt = 0;
+  private rttSamples = 0;
   private loss = 0;
   private resent = 0;
   private staleDropped = 0;
@@ -207,7 +202,10 @@ export class SessionCore {
         if (sentAt === undefined) return;
         this.pingsInFlight.delete(frame.id);
         const sample = this.options.clock.now() - sentAt;
-        this.rtt = this.rtt === 0 ? sample : this.rtt + (sample - this.rtt) / 8;
+        // A plain mean over the first 8 samples (so one slow first ping, taken while a page loads, fades
+        // fast), then an exponentially weighted mean with weight 1/8 as in TCP's SRTT.
+        this.rttSamples++;
+        this.rtt += (sample - this.rtt) / Math.min(this.rttSamples, 8);
         return;
       }
       default:

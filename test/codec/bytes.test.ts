@@ -1,16 +1,8 @@
 // ByteReader/ByteWriter: varuint edge cases, bounds checks and strings.
-import { describe, expect, it } from 'vitest';
-import { ByteReader, ByteWriter, NetloomError, varuintSize, writeVaruint } from '../../src/codec/index.js';
 
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof NetloomError) return err.code;
-    throw err;
-  }
-  return 'ok';
-}
+import { describe, expect, it } from 'vitest';
+import { ByteReader, ByteWriter, varuintSize, writeVaruint } from '../../src/codec/index.js';
+import { codeOf } from '../helpers/codes.js';
 
 const EDGES = [
   0,

@@ -1,17 +1,9 @@
 // The checker walks every packcat schema type exactly as unpack does and refuses hostile bytes first.
-import { describe, expect, it } from 'vitest';
-import { build, compileChecker, NetloomError, p, type Schema } from '../../src/codec/index.js';
-import { mulberry32, randomValue } from './fuzz-corpus.js';
 
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof NetloomError) return err.code;
-    throw err;
-  }
-  return 'ok';
-}
+import { describe, expect, it } from 'vitest';
+import { build, compileChecker, p, type Schema } from '../../src/codec/index.js';
+import { codeOf } from '../helpers/codes.js';
+import { mulberry32, randomValue } from './fuzz-corpus.js';
 
 const union = p.union('kind', [
   p.object({ kind: p.literal('a'), n: p.uint8() }),

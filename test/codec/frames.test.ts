@@ -1,4 +1,5 @@
 // The session frame envelope: every frame and message kind round-trips; malformed bytes get the right code.
+
 import { describe, expect, it } from 'vitest';
 import { ByteWriter } from '../../src/codec/bytes.js';
 import {
@@ -11,18 +12,8 @@ import {
   FrameKind,
   type Message,
   MessageKind,
-  NetloomError,
 } from '../../src/codec/index.js';
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof NetloomError) return err.code;
-    throw err;
-  }
-  return 'ok';
-}
+import { codeOf } from '../helpers/codes.js';
 
 const MESSAGES: Message[] = [
   { kind: MessageKind.Join, handle: 3, seat: 'seat-token.abc' },

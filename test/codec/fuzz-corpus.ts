@@ -1,4 +1,5 @@
 // Shared by the fuzz test and bench/fuzz.ts: a seeded PRNG, random values per schema, valid and mutated frames.
+
 import {
   decodeFrame,
   defineProtocol,
@@ -11,18 +12,9 @@ import {
   p,
   type Schema,
 } from '../../src/codec/index.js';
+import { mulberry32 } from '../../src/shared/random.js';
 
-/** mulberry32: a tiny seeded PRNG returning floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 };
 
 export type Rng = () => number;
 

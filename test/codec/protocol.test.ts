@@ -1,4 +1,5 @@
 // defineProtocol: inferred types, deterministic and explicit op codes, a stable hash, checked encode and decode.
+
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import {
   type ClientMessages,
@@ -8,16 +9,7 @@ import {
   p,
   type ServerMessages,
 } from '../../src/codec/index.js';
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof NetloomError) return err.code;
-    throw err;
-  }
-  return 'ok';
-}
+import { codeOf } from '../helpers/codes.js';
 
 const player = p.object({ id: p.varuint(), x: p.float32(), y: p.float32() });
 const arena = defineProtocol({

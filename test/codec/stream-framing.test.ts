@@ -1,16 +1,8 @@
 // Length-prefix framing for byte streams: frames survive any chunking; oversize lengths are refused before buffering.
-import { describe, expect, it } from 'vitest';
-import { encodeLengthPrefixed, LengthPrefixedDecoder, NetloomError } from '../../src/codec/index.js';
 
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof NetloomError) return err.code;
-    throw err;
-  }
-  return 'ok';
-}
+import { describe, expect, it } from 'vitest';
+import { encodeLengthPrefixed, LengthPrefixedDecoder } from '../../src/codec/index.js';
+import { codeOf } from '../helpers/codes.js';
 
 function concat(parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));

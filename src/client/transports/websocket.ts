@@ -7,14 +7,15 @@ import {
   type LinkCloseInfo,
   type LinkStats,
 } from '../../link/link.js';
+import {
+  WS_CLOSE_ERROR as CLOSE_ERROR,
+  WS_CLOSE_NORMAL as CLOSE_NORMAL,
+  WS_TAG_RELIABLE as TAG_RELIABLE,
+  WS_TAG_UNRELIABLE as TAG_UNRELIABLE,
+  truncateUtf8,
+} from '../../link/websocket-wire.js';
 import { type Clock, systemClock } from '../../shared/clock.js';
 
-// Wire format (same as the server link): one tag byte (0x00 reliable, 0x01 unreliable), then the frame.
-const TAG_RELIABLE = 0x00;
-const TAG_UNRELIABLE = 0x01;
-const CLOSE_NORMAL = 1000;
-const CLOSE_ERROR = 4000;
-const MAX_CLOSE_REASON_BYTES = 123;
 const OPEN = 1;
 
 /** An event handler property typed so that both the DOM's and `ws`'s handler types fit (bivariant). */
@@ -291,27 +292,6 @@ class WebSocketClientLink implements Link {
       }
     });
   }
-}
-
-const encoder = new TextEncoder();
-
-/** Cuts `text` to the 123 UTF-8 bytes a close reason may hold, without splitting a character. */
-function truncateUtf8(text: string): string {
-  if (
-    text.length * 3 <= MAX_CLOSE_REASON_BYTES ||
-    encoder.encode(text).byteLength <= MAX_CLOSE_REASON_BYTES
-  ) {
-    return text;
-  }
-  let out = '';
-  let bytes = 0;
-  for (const ch of text) {
-    const n = encoder.encode(ch).byteLength;
-    if (bytes + n > MAX_CLOSE_REASON_BYTES) break;
-    out += ch;
-    bytes += n;
-  }
-  return out;
 }
 
 function messageOf(value: unknown): string {

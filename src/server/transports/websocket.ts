@@ -9,19 +9,25 @@ import {
   type LinkStats,
 } from '../../link/link.js';
 
-/**
- * Wire format on WebSocket (both directions): every message is binary, one tag byte naming the channel
- * (0x00 reliable, 0x01 unreliable) followed by the frame. Empty frames do not exist on the wire: a
- * message shorter than two bytes, a text message or an unknown tag closes the link with `frame_malformed`.
- */
-export const WS_TAG_RELIABLE = 0x00;
-export const WS_TAG_UNRELIABLE = 0x01;
+import {
+  truncateUtf8,
+  WS_CLOSE_ERROR,
+  WS_CLOSE_NORMAL,
+  WS_MAX_CLOSE_REASON_BYTES,
+  WS_TAG_RELIABLE,
+  WS_TAG_UNRELIABLE,
+  wsCloseReason,
+} from '../../link/websocket-wire.js';
 
-/** WebSocket close code for an orderly close; every other close uses WS_CLOSE_ERROR with reason `code: text`. */
-export const WS_CLOSE_NORMAL = 1000;
-export const WS_CLOSE_ERROR = 4000;
-/** Longest close reason the WebSocket protocol allows, in UTF-8 bytes. */
-export const WS_MAX_CLOSE_REASON_BYTES = 123;
+export {
+  truncateUtf8,
+  WS_CLOSE_ERROR,
+  WS_CLOSE_NORMAL,
+  WS_MAX_CLOSE_REASON_BYTES,
+  WS_TAG_RELIABLE,
+  WS_TAG_UNRELIABLE,
+  wsCloseReason,
+};
 
 export interface WebSocketServerLinkOptions {
   /** Unreliable sends are dropped (and counted in `droppedOut`) while more than this many bytes are buffered. Default 65,536. */
@@ -46,27 +52,6 @@ export const WEBSOCKET_LINK_DEFAULTS: Required<WebSocketServerLinkOptions> = {
 };
 
 const OPEN = 1;
-const encoder = new TextEncoder();
-
-/** Truncates `text` to at most `maxBytes` UTF-8 bytes without splitting a character. */
-export function truncateUtf8(text: string, maxBytes: number): string {
-  if (text.length * 3 <= maxBytes || encoder.encode(text).byteLength <= maxBytes) return text;
-  let out = '';
-  let bytes = 0;
-  for (const ch of text) {
-    const n = encoder.encode(ch).byteLength;
-    if (bytes + n > maxBytes) break;
-    out += ch;
-    bytes += n;
-  }
-  return out;
-}
-
-/** The close reason sent to the peer: `code` alone, or `code: reason`, cut to 123 bytes. */
-export function wsCloseReason(code: string, reason: string): string {
-  return truncateUtf8(reason ? `${code}: ${reason}` : code, WS_MAX_CLOSE_REASON_BYTES);
-}
-
 /**
  * A Link over one server-side `ws` WebSocket. Construct it and set `onframe` synchronously in the route
  * handler, before any await: `ws` does not keep messages for late listeners, and frames that arrive
