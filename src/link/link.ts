@@ -46,11 +46,12 @@ export interface Link {
    */
   send(channel: Channel, frame: Uint8Array): boolean;
   /**
-   * Optional fast path with the same meaning as `send(channel, buffer.subarray(1))`: `buffer[0]` is
-   * spare space the link may overwrite (the WebSocket link writes its channel tag there and so
-   * avoids a copy per frame). The caller gives up `buffer[0]`; the rest is not modified.
+   * Optional fast path with the same meaning as `send(channel, buffer.subarray(FRAME_SPARE_BYTES))`:
+   * the first FRAME_SPARE_BYTES bytes are spare space the link may overwrite (the WebSocket link
+   * writes its channel tag and WebSocket header there, and so sends each frame without a copy).
+   * The caller gives up those bytes; the frame after them is not modified.
    */
-  sendWithSpareByte?(channel: Channel, buffer: Uint8Array): boolean;
+  sendWithSpare?(channel: Channel, buffer: Uint8Array): boolean;
   /** Closes the link; `onclose` fires once with `local: true`. Idempotent. */
   close(code?: ErrorCode | 'normal', reason?: string): void;
   /** Called for every frame received, in order per channel. The frame is only valid during the call. */
@@ -59,6 +60,9 @@ export interface Link {
   onclose: ((info: LinkCloseInfo) => void) | null;
   stats(): LinkStats;
 }
+
+/** Bytes the session leaves free before every frame it sends (see `Link.sendWithSpare`). */
+export const FRAME_SPARE_BYTES = 5;
 
 /** A fresh counters object. */
 export function emptyLinkStats(): LinkStats {

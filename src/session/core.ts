@@ -2,7 +2,7 @@
 
 import { NetloomError } from '../codec/errors.js';
 import { encodeFrame, encodeRoomFrame, type Frame, FrameKind, type Message } from '../codec/frames.js';
-import type { Channel, ChannelCounters, Link } from '../link/link.js';
+import { type Channel, type ChannelCounters, FRAME_SPARE_BYTES, type Link } from '../link/link.js';
 import { type Clock, systemClock, type TimerHandle } from '../shared/clock.js';
 
 /** Tunables of the sequencing core; each has a default. */
@@ -44,17 +44,17 @@ export interface SessionStats {
 
 const UNRELIABLE_HALF_WINDOW = 0x8000;
 
-/** Sends a frame held after one spare byte, through the link's copy-free path when it has one. */
+/** Sends a frame held after FRAME_SPARE_BYTES spare bytes, through the link's copy-free path when it has one. */
 function sendSpared(link: Link, channel: Channel, spared: Uint8Array): boolean {
-  return link.sendWithSpareByte
-    ? link.sendWithSpareByte(channel, spared)
-    : link.send(channel, spared.subarray(1));
+  return link.sendWithSpare
+    ? link.sendWithSpare(channel, spared)
+    : link.send(channel, spared.subarray(FRAME_SPARE_BYTES));
 }
 
-/** Copies a frame behind one spare byte (for the rare frames not encoded that way). */
-function withSpareByte(frame: Uint8Array): Uint8Array {
-  const spared = new Uint8Array(frame.length + 1);
-  spared.set(frame, 1);
+/** Copies a frame behind FRAME_SPARE_BYTES spare bytes (for the rare frames not encoded that way). */
+function withSpare(frame: Uint8Array): Uint8Array {
+  const spared = new Uint8Array(frame.length + FRAME_SPARE_BYTES);
+  spared.set(frame, FRAME_SPARE_BYTES);
   return spared;
 }
 
@@ -119,7 +119,7 @@ export class SessionCore {
     for (let i = this.bufferHead; i < this.buffer.length; i++) {
       const spared = this.buffer[i];
       this.resent++;
-      this.bytesOut.reliable += spared.length - 1;
+      this.bytesOut.reliable += spared.length - FRAME_SPARE_BYTES;
       sendSpared(link, 'reliable', spared);
     }
     if (this.delivered > this.ackSent) this.sendAck();
@@ -136,9 +136,12 @@ export class SessionCore {
 
   /** Sends a room message; see `sendMessage`. */
   sendRoom(reliable: boolean, handle: number, op: number, payload: Uint8Array): boolean {
-    if (reliable) return this.pushReliable(encodeRoomFrame(true, this.nextSeq, handle, op, payload, 1));
+    if (reliable)
+      return this.pushReliable(encodeRoomFrame(true, this.nextSeq, handle, op, payload, FRAME_SPARE_BYTES));
     this.unreliableSeq = (this.unreliableSeq + 1) & 0xffff;
-    return this.sendUnreliableFrame(encodeRoomFrame(false, this.unreliableSeq, handle, op, payload, 1));
+    return this.sendUnreliableFrame(
+      encodeRoomFrame(false, this.unreliableSeq, handle, op, payload, FRAME_SPARE_BYTES),
+    );
   }
 
   /**
@@ -149,11 +152,11 @@ export class SessionCore {
   sendMessage(message: Message, reliable: boolean): boolean {
     if (reliable)
       return this.pushReliable(
-        withSpareByte(encodeFrame({ kind: FrameKind.Reliable, seq: this.nextSeq, message })),
+        withSpare(encodeFrame({ kind: FrameKind.Reliable, seq: this.nextSeq, message })),
       );
     this.unreliableSeq = (this.unreliableSeq + 1) & 0xffff;
     return this.sendUnreliableFrame(
-      withSpareByte(encodeFrame({ kind: FrameKind.Unreliable, seq: this.unreliableSeq, message })),
+      withSpare(encodeFrame({ kind: FrameKind.Unreliable, seq: this.unreliableSeq, message })),
     );
   }
 
@@ -242,12 +245,12 @@ export class SessionCore {
     this.failed = true;
   }
 
-  /** `spared` is a frame after one spare byte (see `Link.sendWithSpareByte`). */
+  /** `spared` is a frame after FRAME_SPARE_BYTES spare bytes (see `Link.sendWithSpare`). */
   private pushReliable(spared: Uint8Array): boolean {
     if (this.failed) return false;
     this.nextSeq++;
     this.buffer.push(spared);
-    this.bufferBytes += spared.length - 1;
+    this.bufferBytes += spared.length - FRAME_SPARE_BYTES;
     if (this.bufferBytes > this.options.maxBufferBytes) {
       this.fail(
         new NetloomError(
@@ -259,7 +262,7 @@ export class SessionCore {
     }
     const link = this.link;
     if (!link) return true;
-    this.bytesOut.reliable += spared.length - 1;
+    this.bytesOut.reliable += spared.length - FRAME_SPARE_BYTES;
     sendSpared(link, 'reliable', spared);
     return true;
   }
@@ -268,7 +271,7 @@ export class SessionCore {
     const link = this.link;
     if (!link || this.failed) return false;
     if (!sendSpared(link, 'unreliable', spared)) return false;
-    this.bytesOut.unreliable += spared.length - 1;
+    this.bytesOut.unreliable += spared.length - FRAME_SPARE_BYTES;
     return true;
   }
 
@@ -292,7 +295,7 @@ export class SessionCore {
 
   private dropThrough(seq: number): void {
     while (this.bufferFirstSeq <= seq && this.bufferHead < this.buffer.length) {
-      this.bufferBytes -= this.buffer[this.bufferHead].length - 1;
+      this.bufferBytes -= this.buffer[this.bufferHead].length - FRAME_SPARE_BYTES;
       this.bufferHead++;
       this.bufferFirstSeq++;
     }

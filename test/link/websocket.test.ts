@@ -4,7 +4,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { connectWebSocket, type WebSocketConstructor } from '../../src/client/transports/websocket.js';
 import { NetloomError } from '../../src/codec/errors.js';
+import { FRAME_SPARE_BYTES } from '../../src/link/link.js';
 import { truncateUtf8, wsCloseReason } from '../../src/server/transports/websocket.js';
+import { until } from '../helpers/netloom.js';
 import { describeLinkConformance, makeFrame, Probe } from './conformance.js';
 import { createWebSocketLinkPair, createWebSocketLinkServer, type WebSocketLinkServer } from './ws-server.js';
 
@@ -290,4 +292,37 @@ describe('WebSocket client link', () => {
       expect(peer.reason).toMatch(/^frame_malformed/);
     });
   }
+});
+
+describe('copy-free sends (sendWithSpare)', () => {
+  it('delivers frames of every header size intact and in order, both ways, mixed with plain sends', async () => {
+    const { client, server } = await pair({ maxFrameBytes: 70_000 });
+    const sizes = [1, 120, 123, 124, 125, 126, 127, 1_000, 65_533, 65_534, 65_535, 65_536];
+    const spared = (size: number, seed: number) => {
+      const buffer = new Uint8Array(FRAME_SPARE_BYTES + size);
+      buffer.set(makeFrame(seed, size), FRAME_SPARE_BYTES);
+      return buffer;
+    };
+    for (const [from, to] of [
+      [server, client],
+      [client, server],
+    ] as const) {
+      const got: Array<{ channel: string; bytes: Uint8Array }> = [];
+      to.onframe = (frame, channel) => got.push({ channel, bytes: frame.slice() });
+      const expected: Uint8Array[] = [];
+      sizes.forEach((size, i) => {
+        const buffer = spared(size, i);
+        expected.push(buffer.slice(FRAME_SPARE_BYTES));
+        if (!from.sendWithSpare) throw new Error('link has no sendWithSpare');
+        expect(from.sendWithSpare('reliable', buffer)).toBe(true);
+        expect(buffer.subarray(FRAME_SPARE_BYTES)).toEqual(expected[expected.length - 1]); // frame untouched
+        const plain = makeFrame(100 + i, 50);
+        expected.push(plain);
+        from.send('reliable', plain);
+      });
+      await until(() => got.length === expected.length, 5_000, 'frames');
+      expect(got.map((g) => g.channel)).toEqual(expected.map(() => 'reliable'));
+      expect(got.map((g) => g.bytes)).toEqual(expected);
+    }
+  });
 });

@@ -3,6 +3,7 @@ import { type ErrorCode, NetloomError } from '../../codec/errors.js';
 import {
   type Channel,
   emptyLinkStats,
+  FRAME_SPARE_BYTES,
   type Link,
   type LinkCloseInfo,
   type LinkStats,
@@ -165,10 +166,10 @@ class WebSocketClientLink implements Link {
     return this.transmit(channel, message);
   }
 
-  /** The copy-free path: the tag goes into the caller's spare first byte. */
-  sendWithSpareByte(channel: Channel, buffer: Uint8Array): boolean {
-    if (!this.admit(channel, buffer.byteLength - 1)) return false;
-    return this.transmit(channel, buffer);
+  /** The copy-free path: the tag goes into the last of the caller's spare bytes. */
+  sendWithSpare(channel: Channel, buffer: Uint8Array): boolean {
+    if (!this.admit(channel, buffer.byteLength - FRAME_SPARE_BYTES)) return false;
+    return this.transmit(channel, buffer.subarray(FRAME_SPARE_BYTES - 1));
   }
 
   private admit(channel: Channel, length: number): boolean {
