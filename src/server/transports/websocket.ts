@@ -20,15 +20,7 @@ import {
   wsCloseReason,
 } from '../../link/websocket-wire.js';
 
-export {
-  truncateUtf8,
-  WS_CLOSE_ERROR,
-  WS_CLOSE_NORMAL,
-  WS_MAX_CLOSE_REASON_BYTES,
-  WS_TAG_RELIABLE,
-  WS_TAG_UNRELIABLE,
-  wsCloseReason,
-};
+export * from '../../link/websocket-wire.js';
 
 /** The parts of a `ws` WebSocket the fast path relies on (checked once per socket). */
 interface WsInternals {
