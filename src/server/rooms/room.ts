@@ -206,7 +206,11 @@ export class RoomRuntime implements Room<AnyProtocol, unknown, unknown>, RoomHos
       this.metrics.inc('room_messages_unhandled');
       return;
     }
-    this.guard(`messages.${name}`, () => handler(this, member.client, value));
+    try {
+      handler(this, member.client, value);
+    } catch (err) {
+      this.hookFailed(`messages.${name}`, err);
+    }
   }
 
   drop(clientId: string): number {
