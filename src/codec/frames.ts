@@ -260,9 +260,11 @@ export function encodeRoomFrame(
   payload: Uint8Array,
   /** Bytes left free before the frame (a link may write its own header there instead of copying). */
   spare = 0,
+  /** Allocates the output; its spare bytes need not be zeroed. */
+  allocate: (size: number) => Uint8Array = newBytes,
 ): Uint8Array {
   const seqSize = reliable ? varuintSize(seq) : 2;
-  const out = new Uint8Array(spare + 1 + seqSize + roomHeaderSize(handle, op) + payload.length);
+  const out = allocate(spare + 1 + seqSize + roomHeaderSize(handle, op) + payload.length);
   let o = spare;
   out[o++] = reliable ? FrameKind.Reliable : FrameKind.Unreliable;
   if (reliable) o = writeVaruint(out, o, seq);
@@ -275,6 +277,10 @@ export function encodeRoomFrame(
   o = writeVaruint(out, o, op);
   out.set(payload, o);
   return out;
+}
+
+function newBytes(size: number): Uint8Array {
+  return new Uint8Array(size);
 }
 
 /** Encodes a data frame around an already-encoded message body. */

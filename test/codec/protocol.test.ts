@@ -229,3 +229,29 @@ describe('encode and decode', () => {
     expect(small.limits.maxStringBytes).toBe(4);
   });
 });
+
+describe('encodeTransient', () => {
+  const proto = defineProtocol(
+    { client: {}, server: { blob: p.object({ items: p.list(p.uint32()), name: p.string() }) } },
+    { limits: { maxListLength: 100_000, maxElements: 100_000, maxPayloadBytes: 300_000 } },
+  );
+
+  it('gives the same bytes as encode, growing its scratch buffer for large payloads', () => {
+    for (const count of [0, 10, 2_000, 50_000]) {
+      const value = { items: Array.from({ length: count }, (_, i) => i * 7), name: `n${count}` };
+      const kept = proto.server.encode('blob', value);
+      const transient = proto.server.encodeTransient('blob', value);
+      expect(transient.op).toBe(kept.op);
+      expect(transient.payload).toEqual(kept.payload);
+      expect(proto.server.decode(transient.op, transient.payload).value).toEqual(value);
+    }
+  });
+
+  it('refuses invalid values and payloads over the limit with encode_invalid', () => {
+    expect(codeOf(() => proto.server.encodeTransient('blob', { items: [-1], name: '' }))).toBe(
+      'encode_invalid',
+    );
+    const tooBig = { items: Array.from({ length: 80_000 }, () => 0xffffffff), name: '' };
+    expect(codeOf(() => proto.server.encodeTransient('blob', tooBig))).toBe('encode_invalid');
+  });
+});

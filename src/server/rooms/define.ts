@@ -7,7 +7,7 @@ import type { Logger } from '../metrics.js';
 export interface AnyProtocol {
   readonly hash: string;
   readonly client: { decode(op: number, payload: Uint8Array): { name: string; value: unknown } };
-  readonly server: { encode(name: string, value: unknown): { op: number; payload: Uint8Array } };
+  readonly server: { encodeTransient(name: string, value: unknown): { op: number; payload: Uint8Array } };
 }
 
 /** One player in a room, as room code sees it. */

@@ -107,12 +107,12 @@ export class RoomRuntime implements Room<AnyProtocol, unknown, unknown>, RoomHos
   send(client: RoomClient<unknown>, type: string, message: unknown, options?: SendOptions): void {
     const member = this.members.get(client.id);
     if (!member) return;
-    const { op, payload } = this.def.protocol.server.encode(type, message);
+    const { op, payload } = this.def.protocol.server.encodeTransient(type, message);
     member.port.send(options?.reliable ?? true, op, payload);
   }
 
   broadcast(type: string, message: unknown, options?: BroadcastOptions<unknown>): void {
-    const { op, payload } = this.def.protocol.server.encode(type, message);
+    const { op, payload } = this.def.protocol.server.encodeTransient(type, message);
     const reliable = options?.reliable ?? true;
     const except = options?.except;
     const only = options?.only;

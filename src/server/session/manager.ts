@@ -137,7 +137,11 @@ export class SessionManager {
       log: this.deps.log.child({ sessionId: id }),
       metrics: this.deps.metrics,
       frameLimits: this.options.frameLimits,
-      coreOptions: { ...this.options.core, pingIntervalMs: this.options.pingIntervalMs },
+      coreOptions: {
+        ...this.options.core,
+        pingIntervalMs: this.options.pingIntervalMs,
+        allocate: (size: number) => Buffer.allocUnsafe(size),
+      },
       join: (s: ServerSession, seat: string, port: MemberPort) => this.deps.join(s.id, seat, port),
       ended: (s: ServerSession) => {
         this.sessions.delete(s.token);
