@@ -19,7 +19,7 @@ import { type Membership, ServerSession } from './server-session.js';
 export interface SessionManagerOptions {
   /** A link must complete HELLO within this time (default 5,000 ms). */
   handshakeTimeoutMs: number;
-  /** Interval of PINGs each side sends (default 1,000 ms). */
+  /** Interval of the PINGs clients send, told to them in WELCOME (default 1,000 ms). */
   pingIntervalMs: number;
   /** A link with no frame for this long is treated as dead (default 5,000 ms). */
   idleTimeoutMs: number;
@@ -139,7 +139,9 @@ export class SessionManager {
       frameLimits: this.options.frameLimits,
       coreOptions: {
         ...this.options.core,
-        pingIntervalMs: this.options.pingIntervalMs,
+        // Clients ping (at the interval WELCOME gives them) and the server answers; a server ping
+        // would double that traffic for nothing, since any frame keeps the idle timer fed.
+        pingIntervalMs: 0,
         allocate: (size: number) => Buffer.allocUnsafe(size),
       },
       join: (s: ServerSession, seat: string, port: MemberPort) => this.deps.join(s.id, seat, port),
