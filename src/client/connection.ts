@@ -129,6 +129,8 @@ export class ServerConnection {
 
   private use(link: Link, welcome: Welcome): void {
     this.idleTimeoutMs = welcome.idleTimeoutMs;
+    // The server says how often to ping, unless the app chose an interval itself.
+    if (this.options.core.pingIntervalMs === undefined) this.core.setPingInterval(welcome.pingIntervalMs);
     this.link = link;
     this.state = 'open';
     this.lastFrameAt = this.options.clock.now();

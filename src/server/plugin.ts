@@ -60,8 +60,8 @@ async function netloomPlugin(app: FastifyInstance, options: NetloomOptions): Pro
   const sessions = new SessionManager(
     {
       handshakeTimeoutMs: options.session?.handshakeTimeoutMs ?? 5_000,
-      pingIntervalMs: options.session?.pingIntervalMs ?? 1_000,
-      idleTimeoutMs: options.session?.idleTimeoutMs ?? 5_000,
+      pingIntervalMs: options.session?.pingIntervalMs ?? 2_000,
+      idleTimeoutMs: options.session?.idleTimeoutMs ?? 6_000,
       emptySessionMs: options.session?.emptySessionMs ?? 10_000,
       frameLimits,
       core: { maxBufferBytes: options.session?.maxBufferBytes ?? 1 << 20 },

@@ -132,6 +132,12 @@ export class SessionCore {
     this.schedulePing();
   }
 
+  /** Changes the PING interval (0 disables); applies from the next PING on. */
+  setPingInterval(ms: number): void {
+    this.options.pingIntervalMs = ms;
+    if (this.link) this.schedulePing();
+  }
+
   /** Stops using the current link (it died or is being replaced). Reliable frames stay buffered. */
   detach(): void {
     this.link = null;

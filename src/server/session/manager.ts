@@ -19,9 +19,9 @@ import { type Membership, ServerSession } from './server-session.js';
 export interface SessionManagerOptions {
   /** A link must complete HELLO within this time (default 5,000 ms). */
   handshakeTimeoutMs: number;
-  /** Interval of the PINGs clients send, told to them in WELCOME (default 1,000 ms). */
+  /** Interval of the PINGs clients send, told to them in WELCOME (default 2,000 ms). */
   pingIntervalMs: number;
-  /** A link with no frame for this long is treated as dead (default 5,000 ms). */
+  /** A link with no frame for this long is treated as dead (default 6,000 ms). */
   idleTimeoutMs: number;
   /** A session with no room for this long is closed (default 10,000 ms). */
   emptySessionMs: number;
