@@ -4,7 +4,7 @@ import type { Link } from '../link/link.js';
 import type { SessionCoreOptions } from '../session/core.js';
 import { type Clock, systemClock } from '../shared/clock.js';
 import { type ReconnectOptions, ServerConnection } from './connection.js';
-import { type AnyClientProtocol, Room } from './room.js';
+import { type AnyClientProtocol, assertRoomProtocol, Room } from './room.js';
 import { connectWebSocket, type WebSocketConstructor } from './transports/websocket.js';
 
 /** What the control plane answers to a join request. */
@@ -67,6 +67,7 @@ export class Client {
     joinData: unknown,
     options: JoinOptions<P>,
   ): Promise<Room<P>> {
+    assertRoomProtocol(options.protocol);
     const ticket = await this.request(`${this.prefix}/rooms/${encodeURIComponent(type)}/join-or-create`, {
       joinData,
     });
@@ -79,6 +80,7 @@ export class Client {
     joinData: unknown,
     options: JoinOptions<P>,
   ): Promise<Room<P>> {
+    assertRoomProtocol(options.protocol);
     const ticket = await this.request(`${this.prefix}/rooms/${encodeURIComponent(roomId)}/join`, {
       joinData,
     });

@@ -21,6 +21,15 @@ export interface RoomLifecycleEvents {
   transport: TransportName;
 }
 
+/** Throws `protocol_invalid` when a server message name clashes with a room event name. */
+export function assertRoomProtocol(protocol: AnyClientProtocol): void {
+  for (const name of ROOM_EVENTS) {
+    if (protocol.server.has(name)) {
+      throw new NetloomError('protocol_invalid', `server message name '${name}' is reserved for room events`);
+    }
+  }
+}
+
 /** Room events: lifecycle events plus one per server message, typed from the protocol. */
 export type RoomEvents<P> = RoomLifecycleEvents & ServerMessages<P>;
 
@@ -73,14 +82,7 @@ export class Room<P> {
     private readonly connection: ServerConnection,
   ) {
     this.protocol = protocol as unknown as AnyClientProtocol;
-    for (const name of ROOM_EVENTS) {
-      if (this.protocol.server.has(name)) {
-        throw new NetloomError(
-          'protocol_invalid',
-          `server message name '${name}' is reserved for room events`,
-        );
-      }
-    }
+    assertRoomProtocol(this.protocol);
   }
 
   /** The transport carrying this room now. */

@@ -2,6 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Client } from '../../src/client/index.js';
 import { NetloomError } from '../../src/codec/errors.js';
+import { defineProtocol, p } from '../../src/codec/index.js';
 import { echoProtocol } from '../helpers/echo-room.js';
 import { nodeClient, startEchoServer, type TestServer, until } from '../helpers/netloom.js';
 
@@ -122,5 +123,40 @@ describe('rooms over WebSocket', () => {
     const perRoom = new Map<string, number>();
     for (const r of rooms) perRoom.set(r.id, (perRoom.get(r.id) ?? 0) + 1);
     expect([...perRoom.values()].sort()).toEqual([2, 4, 4]);
+  });
+});
+
+describe('client join options', () => {
+  it('joins a room by id and takes a seat reserved by the backend', async () => {
+    server = await startEchoServer();
+    const first = await client().joinOrCreate('echo', {}, { protocol: echoProtocol });
+    const byId = await client().joinById(first.id, {}, { protocol: echoProtocol });
+    expect(byId.id).toBe(first.id);
+    const ticket = await server.app.netloom.seats.reserve(first.id, { joinData: { name: 'bob' } });
+    const seated = await client().join(ticket, { protocol: echoProtocol });
+    expect(seated.id).toBe(first.id);
+    expect(new Set([first.clientId, byId.clientId, seated.clientId]).size).toBe(3);
+    await expect(client().joinById('no-such-room', {}, { protocol: echoProtocol })).rejects.toMatchObject({
+      code: 'room_not_found',
+    });
+  });
+
+  it('refuses a client whose protocol differs from the room’s with protocol_mismatch', async () => {
+    server = await startEchoServer();
+    const other = defineProtocol({ client: { say: p.object({ n: p.varuint() }) }, server: {} });
+    await expect(client().joinOrCreate('echo', {}, { protocol: other })).rejects.toMatchObject({
+      code: 'protocol_mismatch',
+    });
+    await until(() => server?.log.leaves.length === 1);
+    expect(server.log.leaves[0].reason).toBe('consented');
+  });
+
+  it('refuses a protocol whose server messages use a reserved room event name', async () => {
+    server = await startEchoServer();
+    const clashing = defineProtocol({ client: {}, server: { leave: p.object({}) } });
+    await expect(client().joinOrCreate('echo', {}, { protocol: clashing })).rejects.toMatchObject({
+      code: 'protocol_invalid',
+    });
+    expect(await server.app.netloom.rooms.list('echo')).toEqual([]); // refused before any seat was taken
   });
 });
