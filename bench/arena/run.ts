@@ -1,6 +1,7 @@
 // Arena benchmark runner (ARENA.md): per system, spawns the server and the load generator pinned to
 // separate cores, samples /proc over the measured window, prints one JSON line per system.
-// Env: C P SECONDS WARMUP GRACE SEED TRANSPORT, SYSTEMS (default raw-ws,netloom); CPU_PROF=<dir>: profile
+// Env: C P SECONDS WARMUP GRACE SEED TRANSPORT, SYSTEMS (default raw-ws,netloom), REPEAT (rounds, alternating
+// systems, then a summary line of medians); CPU_PROF=<dir>: profile
 // the server over the window (see profile.ts); CPU_PROF_LOADGEN=<dir>: run the load generator under --cpu-prof.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -228,6 +229,27 @@ async function runSystem(system: string, params: ArenaParams): Promise<Record<st
   }
 }
 
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** With REPEAT > 1: the median server CPU per system and netloom's ratio to the raw baseline. */
+function summary(cpu: Map<string, number[]>, params: ArenaParams): Record<string, unknown> {
+  const medians = Object.fromEntries([...cpu].map(([system, values]) => [system, median(values)]));
+  const raw = medians['raw-ws'];
+  const netloom = medians['netloom'];
+  return {
+    summary: 'arena',
+    C: params.C,
+    rounds: Math.max(...[...cpu.values()].map((v) => v.length)),
+    server_cpu_median: medians,
+    server_cpu_all: Object.fromEntries(cpu),
+    netloom_vs_raw_cpu: raw && netloom ? Math.round((netloom / raw) * 1000) / 1000 : null,
+  };
+}
+
 async function main(): Promise<void> {
   const params = readParams();
   const systems = (process.env['SYSTEMS'] ?? 'raw-ws,netloom')
@@ -235,16 +257,26 @@ async function main(): Promise<void> {
     .map((s) => s.trim())
     .filter(Boolean);
   if (!canPin) process.stderr.write('arena: not pinning (taskset missing or fewer than 2 cores)\n');
+  const repeat = Math.max(1, Number(process.env['REPEAT'] ?? 1) | 0);
   let failed = false;
-  for (const system of systems) {
-    if (system === 'raw-ws' && params.TRANSPORT !== 'websocket') continue;
-    try {
-      process.stdout.write(`${JSON.stringify(await runSystem(system, params))}\n`);
-    } catch (err) {
-      failed = true;
-      process.stderr.write(`arena: ${system} failed: ${(err as Error).message}\n`);
+  const cpu = new Map<string, number[]>();
+  // Systems alternate within each round, so slow drift of the machine affects them alike.
+  for (let round = 0; round < repeat; round++) {
+    for (const system of systems) {
+      if (system === 'raw-ws' && params.TRANSPORT !== 'websocket') continue;
+      try {
+        const result = await runSystem(system, params);
+        process.stdout.write(`${JSON.stringify({ ...result, round })}\n`);
+        const list = cpu.get(system) ?? [];
+        list.push(Number(result['server_cpu']));
+        cpu.set(system, list);
+      } catch (err) {
+        failed = true;
+        process.stderr.write(`arena: ${system} failed: ${(err as Error).message}\n`);
+      }
     }
   }
+  if (repeat > 1) process.stdout.write(`${JSON.stringify(summary(cpu, params))}\n`);
   process.exitCode = failed ? 1 : 0;
 }
 
