@@ -57,6 +57,8 @@ export class ServerConnection {
   private nextHandle = 1;
   private readonly bindings = new Map<number, RoomBinding>();
   private opening: Promise<void> | null = null;
+  /** Receives session-level messages (RPC responses, notices, pushes). */
+  onsession: ((message: Exclude<Message, { handle: number }>) => void) | null = null;
   /** Called when the connection has no rooms left and closed itself. */
   onempty: (() => void) | null = null;
 
@@ -212,6 +214,10 @@ export class ServerConnection {
   }
 
   private onMessage(message: Message, reliable: boolean): void {
+    if (!('handle' in message)) {
+      if (this.onsession) this.onsession(message);
+      return;
+    }
     const binding = this.bindings.get(message.handle);
     if (!binding) return;
     switch (message.kind) {

@@ -52,6 +52,28 @@ export const ERROR_CODES = [
   'transport_unavailable',
   'request_invalid',
   'internal_error',
+  // control plane: auth, rooms API, limits
+  'auth_required',
+  'auth_invalid',
+  'forbidden',
+  'seat_wrong_room',
+  'room_private',
+  'room_limit',
+  'match_ended',
+  'rate_limited',
+  'message_rate_exceeded',
+  // matchmaker
+  'ticket_invalid',
+  'ticket_not_found',
+  'ticket_cancelled',
+  'ticket_timeout',
+  'ticket_limit',
+  // RPC endpoints and session data
+  'endpoint_unknown',
+  'requirement_failed',
+  'rpc_timeout',
+  'rpc_failed',
+  'session_data_invalid',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

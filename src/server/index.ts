@@ -23,6 +23,7 @@ export { type Clock, ManualClock, systemClock } from '../shared/clock.js';
 export type { SeatReservation } from './control.js';
 export type { Driver, RedeemResult, ReserveResult, RoomRecord } from './drivers/driver.js';
 export { memoryDriver } from './drivers/memory.js';
+export type { Authenticate, Identity, Json } from './identity.js';
 export type { Logger } from './metrics.js';
 export type { AnyRoomDefinition, JoinTicket, NetloomOptions, NetloomServerApi } from './options.js';
 export type {

@@ -4,6 +4,7 @@ import type { FrameLimits } from '../codec/frames.js';
 import type { Clock } from '../shared/clock.js';
 import type { SeatReservation } from './control.js';
 import type { Driver, RoomRecord } from './drivers/driver.js';
+import type { Authenticate, Identity } from './identity.js';
 import type { AnyProtocol, RoomDefinition } from './rooms/define.js';
 import type { RoomRunner } from './rooms/host.js';
 import type { WebSocketServerLinkOptions } from './transports/websocket.js';
@@ -42,6 +43,11 @@ export interface NetloomOptions {
   websocket?: WebSocketServerLinkOptions;
   /** Largest JSON body of a join request, joinData included (default 16,384 bytes). */
   maxJoinBodyBytes?: number;
+  /**
+   * Who is asking: runs on every control-plane request (join, create, matchmake, RPC over HTTP).
+   * Absent: everyone plays anonymously.
+   */
+  authenticate?: Authenticate;
 }
 
 /** A seat reservation plus where to connect. */
@@ -60,7 +66,11 @@ export interface NetloomServerApi {
     types(): string[];
   };
   seats: {
-    reserve(roomId: string, options?: { joinData?: unknown; ttlMs?: number }): Promise<JoinTicket>;
+    /** Reserves a seat; `identity` is who will take it (its userId goes into the seat token). */
+    reserve(
+      roomId: string,
+      options?: { joinData?: unknown; ttlMs?: number; identity?: Identity },
+    ): Promise<JoinTicket>;
   };
   sessions: { count(): number };
   /** Counters: frames, sessions, rooms, errors by code (`errors{code}`), tick overruns. */

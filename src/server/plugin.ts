@@ -1,13 +1,15 @@
 // The netloom Fastify plugin: HTTP routes for seats and rooms, the WebSocket endpoint, and the `netloom` decoration.
 import { randomBytes } from 'node:crypto';
 import websocket from '@fastify/websocket';
-import type { FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { NetloomError } from '../codec/errors.js';
 import { DEFAULT_FRAME_LIMITS } from '../codec/frames.js';
 import { systemClock } from '../shared/clock.js';
+import type { NetloomContext } from './context.js';
 import { ControlPlane, type SeatReservation } from './control.js';
 import { memoryDriver } from './drivers/memory.js';
+import { registerRoomRoutes } from './http/rooms.js';
 import { Metrics } from './metrics.js';
 import type { NetloomOptions, NetloomServerApi } from './options.js';
 import { inProcessRunner } from './rooms/room.js';
@@ -21,21 +23,6 @@ declare module 'fastify' {
     netloom: NetloomServerApi;
   }
 }
-
-const STATUS_BY_CODE: Partial<Record<NetloomError['code'], number>> = {
-  room_type_unknown: 404,
-  room_not_found: 404,
-  auth_refused: 403,
-  room_full: 409,
-  room_locked: 409,
-  request_invalid: 400,
-};
-
-const joinBody = {
-  type: 'object',
-  properties: { joinData: {} },
-  additionalProperties: false,
-} as const;
 
 async function netloomPlugin(app: FastifyInstance, options: NetloomOptions): Promise<void> {
   const prefix = (options.prefix ?? '/netloom').replace(/\/$/, '');
@@ -97,42 +84,28 @@ async function netloomPlugin(app: FastifyInstance, options: NetloomOptions): Pro
     });
   }
 
-  const sendError = (reply: FastifyReply, err: unknown) => {
-    const e = err instanceof NetloomError ? err : new NetloomError('internal_error', 'internal error');
-    if (e.code === 'internal_error') log.error({ err }, 'netloom request failed');
-    metrics.error(e.code);
-    return reply.code(STATUS_BY_CODE[e.code] ?? 500).send({ code: e.code, message: e.message });
+  const ctx: NetloomContext = {
+    app,
+    prefix,
+    options,
+    nodeId,
+    clock,
+    now: options.now ?? Date.now,
+    driver,
+    control,
+    sessions,
+    metrics,
+    log,
+    api,
+    transports,
+    authenticate: async (request) => {
+      if (!options.authenticate) return undefined;
+      const identity = await options.authenticate(request);
+      if (!identity) throw new NetloomError('auth_required', 'this request needs credentials');
+      return identity;
+    },
   };
-
-  app.post<{ Params: { type: string }; Body: { joinData?: unknown } | undefined }>(
-    `${prefix}/rooms/:type/join-or-create`,
-    { schema: { body: joinBody }, bodyLimit: options.maxJoinBodyBytes ?? 16_384 },
-    async (request, reply) => {
-      try {
-        return await api.rooms.joinOrCreate(request.params.type, request.body?.joinData);
-      } catch (err) {
-        return sendError(reply, err);
-      }
-    },
-  );
-
-  app.post<{ Params: { roomId: string }; Body: { joinData?: unknown } | undefined }>(
-    `${prefix}/rooms/:roomId/join`,
-    { schema: { body: joinBody }, bodyLimit: options.maxJoinBodyBytes ?? 16_384 },
-    async (request, reply) => {
-      try {
-        return await api.seats.reserve(request.params.roomId, { joinData: request.body?.joinData });
-      } catch (err) {
-        return sendError(reply, err);
-      }
-    },
-  );
-
-  app.get<{ Querystring: { type?: string } }>(
-    `${prefix}/rooms`,
-    { schema: { querystring: { type: 'object', properties: { type: { type: 'string', maxLength: 128 } } } } },
-    async (request) => ({ rooms: await api.rooms.list(request.query.type) }),
-  );
+  registerRoomRoutes(ctx);
 
   app.get(transports.websocket, { websocket: true }, (socket) => {
     sessions.accept(new WebSocketServerLink(socket, options.websocket));

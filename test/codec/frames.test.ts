@@ -95,7 +95,7 @@ describe('frame envelope', () => {
     for (const kind of [0x00, 0x09, 0x7f, 0xff]) {
       expect(codeOf(() => decodeFrame(Uint8Array.from([kind, 0])))).toBe('unknown_frame_kind');
     }
-    for (const kind of [0x00, 0x0f, 0x16, 0xff]) {
+    for (const kind of [0x00, 0x0f, 0x1c, 0xff]) {
       expect(codeOf(() => decodeFrame(Uint8Array.from([FrameKind.Reliable, 1, kind, 0])))).toBe(
         'unknown_frame_kind',
       );

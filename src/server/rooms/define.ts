@@ -1,6 +1,7 @@
 // defineRoom(): the typed shape of an authoritative room — options, lifecycle hooks and message handlers.
 import type { ClientMessages, ServerMessages } from '../../codec/protocol.js';
 import type { Clock } from '../../shared/clock.js';
+import type { Identity } from '../identity.js';
 import type { Logger } from '../metrics.js';
 
 /** What the server needs of a protocol at run time; every `defineProtocol(...)` result fits. */
@@ -20,6 +21,10 @@ export interface RoomClient<U = unknown> {
   data: U;
   /** What the client passed when joining. */
   readonly joinData: unknown;
+  /** The authenticated user's id (undefined for anonymous play). */
+  readonly userId: string | undefined;
+  /** The identity `authenticate` returned for the request that reserved this seat. */
+  readonly auth: Identity | undefined;
   /** `dropped` while its link is gone and the reconnection window runs. */
   readonly state: 'joined' | 'dropped';
 }

@@ -1,6 +1,7 @@
 // The runner seam: how the control plane and sessions talk to a running room, wherever its code runs.
 
 import type { Clock } from '../../shared/clock.js';
+import type { Identity } from '../identity.js';
 import type { Logger, Metrics } from '../metrics.js';
 import type { AnyProtocol, LeaveReason, RoomClient, RoomDefinition } from './define.js';
 
@@ -24,7 +25,7 @@ export interface RoomHost {
   readonly protocolHash: string;
   readonly disposed: boolean;
   /** Runs onAuth for a reserved seat; throws NetloomError `auth_refused` when refused. */
-  authorize(seatId: string, joinData: unknown, expiresAt: number): Promise<void>;
+  authorize(seatId: string, joinData: unknown, expiresAt: number, identity?: Identity): Promise<void>;
   /** Seats the client holding a redeemed seat; runs onJoin. Throws `seat_invalid` for an unknown seat. */
   admit(seatId: string, sessionId: string, port: MemberPort): Promise<RoomClient<unknown>>;
   /** A room message from a member; throws NetloomError when the payload does not decode. */

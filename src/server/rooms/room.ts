@@ -1,6 +1,7 @@
 // RoomRuntime: runs one authoritative room in this process — clients, hooks, typed messages, the tick loop.
 import { NetloomError } from '../../codec/errors.js';
 import type { Clock, TimerHandle } from '../../shared/clock.js';
+import type { Identity } from '../identity.js';
 import type { Logger, Metrics } from '../metrics.js';
 import type {
   AnyProtocol,
@@ -26,6 +27,7 @@ interface Member {
 interface PendingSeat {
   data: unknown;
   joinData: unknown;
+  identity: Identity | undefined;
   expiresAt: number;
   timer: TimerHandle;
 }
@@ -149,12 +151,20 @@ export class RoomRuntime implements Room<AnyProtocol, unknown, unknown>, RoomHos
 
   // ---- RoomHost (what the control plane and sessions call) ----
 
-  async authorize(seatId: string, joinData: unknown, expiresAt: number): Promise<void> {
+  async authorize(seatId: string, joinData: unknown, expiresAt: number, identity?: Identity): Promise<void> {
     if (this.isDisposed) throw new NetloomError('room_disposed', 'room was disposed');
     let data: unknown;
     const onAuth = this.def.onAuth;
     if (onAuth) {
-      const candidate = { id: '', sessionId: '', data: undefined, joinData, state: 'joined' as const };
+      const candidate = {
+        id: '',
+        sessionId: '',
+        data: undefined,
+        joinData,
+        userId: identity?.userId,
+        auth: identity,
+        state: 'joined' as const,
+      };
       let result: Awaited<ReturnType<NonNullable<AnyDefinition['onAuth']>>>;
       try {
         result = await onAuth(this, candidate, joinData);
@@ -173,7 +183,7 @@ export class RoomRuntime implements Room<AnyProtocol, unknown, unknown>, RoomHos
       () => this.expirePending(seatId),
       Math.max(0, expiresAt - Date.now()) + 1,
     );
-    this.pending.set(seatId, { data, joinData, expiresAt, timer });
+    this.pending.set(seatId, { data, joinData, identity, expiresAt, timer });
   }
 
   async admit(seatId: string, sessionId: string, port: MemberPort): Promise<RoomClient<unknown>> {
@@ -186,6 +196,8 @@ export class RoomRuntime implements Room<AnyProtocol, unknown, unknown>, RoomHos
       sessionId,
       data: seat.data,
       joinData: seat.joinData,
+      userId: seat.identity?.userId,
+      auth: seat.identity,
       state: 'joined' as 'joined' | 'dropped',
     };
     this.members.set(client.id, { client, seatId, port, reconnectMs: 0, reconnectTimer: null });

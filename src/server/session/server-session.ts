@@ -11,6 +11,7 @@ import {
 import type { Link } from '../../link/link.js';
 import { SessionCore, type SessionCoreOptions } from '../../session/core.js';
 import type { Clock, TimerHandle } from '../../shared/clock.js';
+import type { Identity } from '../identity.js';
 import type { Logger, Metrics } from '../metrics.js';
 import type { LeaveReason } from '../rooms/define.js';
 import type { MemberPort, RoomHost } from '../rooms/host.js';
@@ -41,6 +42,8 @@ export class ServerSession {
   link: Link | null = null;
   lastFrameAt: number;
   state: 'live' | 'dropped' | 'ended' = 'live';
+  /** Who this session belongs to: taken from the first seat token it redeemed (undefined when anonymous). */
+  identity: Identity | undefined = undefined;
   private expiryTimer: TimerHandle | null = null;
   private readonly pendingHandles = new Set<number>();
   /** When the session last became empty of rooms (null while it has some or a join is pending). */
