@@ -30,7 +30,50 @@ const MESSAGES: Message[] = [
   { kind: MessageKind.Left, handle: 1, code: 'kicked', reason: 'bye — 日本' },
   { kind: MessageKind.Room, handle: 1, op: 300, payload: Uint8Array.from([1, 2, 3, 0xff]) },
   { kind: MessageKind.Room, handle: 2, op: 1, payload: new Uint8Array(0) },
+  { kind: MessageKind.RpcRequest, id: 7, name: 'profile.get', payload: Uint8Array.from([4, 5]) },
+  { kind: MessageKind.RpcResponse, id: 7, ok: true, payload: Uint8Array.from([6]) },
+  { kind: MessageKind.RpcResponse, id: 300, ok: false, code: 'endpoint_unknown', message: 'no such' },
+  {
+    kind: MessageKind.Presence,
+    handle: 4,
+    joins: [
+      { clientId: 'c1', userId: 'u1' },
+      { clientId: 'c2', userId: '' },
+    ],
+    leaves: ['c0'],
+  },
+  { kind: MessageKind.Presence, handle: 4, joins: [], leaves: [] },
+  {
+    kind: MessageKind.RoomState,
+    handle: 5,
+    reset: true,
+    changes: [
+      { key: 'score', value: '{"red":1}' },
+      { key: 'gone', value: null },
+    ],
+  },
+  { kind: MessageKind.Notice, code: 'message_rate_exceeded', message: 'slow down' },
+  { kind: MessageKind.Push, op: 2, payload: Uint8Array.from([1]) },
 ];
+
+function hasList(frame: Frame): boolean {
+  return (
+    'message' in frame &&
+    (frame.message.kind === MessageKind.Presence || frame.message.kind === MessageKind.RoomState)
+  );
+}
+
+/** Messages whose last field is an opaque payload running to the end of the frame. */
+function endsInPayload(frame: Frame): boolean {
+  if (!('message' in frame)) return false;
+  const m = frame.message;
+  return (
+    m.kind === MessageKind.Room ||
+    m.kind === MessageKind.RpcRequest ||
+    m.kind === MessageKind.Push ||
+    (m.kind === MessageKind.RpcResponse && m.ok)
+  );
+}
 
 const FRAMES: Frame[] = [
   { kind: FrameKind.Hello, version: 1, mode: 'new', handle: 1, seat: 'seat' },
@@ -73,9 +116,10 @@ describe('frame envelope', () => {
       expect(codeOf(() => decodeFrame(bytes.subarray(0, 0)))).toBe('frame_empty');
       for (let cut = 1; cut < bytes.length; cut++) {
         const code = codeOf(() => decodeFrame(bytes.subarray(0, cut)));
-        const isRoom = 'message' in frame && frame.message.kind === MessageKind.Room;
-        // A room payload is opaque to the envelope: cutting inside it yields a shorter payload, checked later.
-        if (isRoom && code === 'ok') continue;
+        // A payload is opaque to the envelope: cutting inside it yields a shorter payload, checked later.
+        if (endsInPayload(frame) && code === 'ok') continue;
+        // A cut list is caught earlier, by its count no longer fitting the bytes left.
+        if (hasList(frame) && code === 'list_too_long') continue;
         expect(code, `${JSON.stringify(frame.kind)} cut at ${cut}`).toBe('frame_truncated');
       }
     }
@@ -83,7 +127,7 @@ describe('frame envelope', () => {
 
   it('refuses trailing bytes after every frame whose end is known', () => {
     for (const frame of FRAMES) {
-      if ('message' in frame && frame.message.kind === MessageKind.Room) continue;
+      if (endsInPayload(frame)) continue;
       const bytes = encodeFrame(frame);
       const longer = new Uint8Array(bytes.length + 1);
       longer.set(bytes);
@@ -105,6 +149,10 @@ describe('frame envelope', () => {
     const badBool = Uint8Array.from(welcome);
     badBool[welcome.length - 5] = 2; // the `resumed` byte (two 2-byte varuints follow)
     expect(codeOf(() => decodeFrame(badBool))).toBe('frame_malformed');
+    const hugeList = Uint8Array.from([FrameKind.Reliable, 1, MessageKind.Presence, 1, 0xff, 0x7f, 0]);
+    expect(codeOf(() => decodeFrame(hugeList))).toBe('list_too_long');
+    const badPresent = Uint8Array.from([FrameKind.Reliable, 1, MessageKind.RoomState, 1, 0, 1, 1, 0x6b, 2]);
+    expect(codeOf(() => decodeFrame(badPresent))).toBe('frame_malformed');
     const overlong = Uint8Array.from([FrameKind.Ack, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01]);
     expect(codeOf(() => decodeFrame(overlong))).toBe('frame_malformed');
     const badUtf8 = Uint8Array.from([FrameKind.Close, 1, 0xff, 0]);

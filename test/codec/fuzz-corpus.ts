@@ -218,6 +218,33 @@ function randomSystemFrame(rnd: Rng): Uint8Array {
         protocolHash: fuzzProtocol.hash,
       },
       { kind: MessageKind.JoinFailed, handle, code: 'room_full', message: randomString(rnd) },
+      {
+        kind: MessageKind.RpcRequest,
+        id: handle,
+        name: randomString(rnd),
+        payload: Uint8Array.from([int(rnd, 0, 255), int(rnd, 0, 255)]),
+      },
+      {
+        kind: MessageKind.RpcResponse,
+        id: handle,
+        ok: false,
+        code: 'rpc_failed',
+        message: randomString(rnd),
+      },
+      {
+        kind: MessageKind.Presence,
+        handle,
+        joins: [{ clientId: randomString(rnd), userId: randomString(rnd) }],
+        leaves: [randomString(rnd)],
+      },
+      {
+        kind: MessageKind.RoomState,
+        handle,
+        reset: rnd() < 0.5,
+        changes: [{ key: randomString(rnd), value: rnd() < 0.5 ? null : '1' }],
+      },
+      { kind: MessageKind.Notice, code: 'message_rate_exceeded', message: randomString(rnd) },
+      { kind: MessageKind.Push, op: handle, payload: Uint8Array.from([int(rnd, 0, 255), int(rnd, 0, 255)]) },
     ] satisfies RoomMessage[]);
   const frames: Frame[] = [
     { kind: FrameKind.Hello, version: 1, mode: 'new', handle, seat: randomString(rnd, 40) },
@@ -297,7 +324,9 @@ export function randomBytes(rnd: Rng): Uint8Array {
   const out = new Uint8Array(int(rnd, 0, 40));
   for (let i = 0; i < out.length; i++) out[i] = int(rnd, 0, 255);
   if (out.length > 0 && rnd() < 0.6) out[0] = int(rnd, 1, 8);
-  if (out.length > 1 && rnd() < 0.4) out[out.length > 3 ? 3 : 1] = MessageKind.Room;
+  if (out.length > 1 && rnd() < 0.4)
+    out[out.length > 3 ? 3 : 1] =
+      rnd() < 0.5 ? MessageKind.Room : int(rnd, MessageKind.Join, MessageKind.Push);
   return out;
 }
 
