@@ -83,7 +83,13 @@ const Arena = defineRoom<typeof arenaProtocol, ArenaData, SimPlayer | undefined>
   },
 });
 
-const server = await createServer({ rooms: { arena: Arena }, driver: memoryDriver(), logger: false });
+// Every bench client joins from loopback: the per-IP join rate limit would throttle the ramp-up.
+const server = await createServer({
+  rooms: { arena: Arena },
+  driver: memoryDriver(),
+  logger: false,
+  joinRatePerIp: false,
+});
 await server.listen({ port: 0, host: '127.0.0.1' });
 const address = server.server.address();
 if (address === null || typeof address === 'string') throw new Error('expected a TCP address');

@@ -1,10 +1,26 @@
 // Client: asks the control plane for seats over HTTP and joins rooms over one session per server node.
-import { isErrorCode, NetloomError } from '../codec/errors.js';
+
+import type {
+  AnyEndpoints,
+  EndpointDescription,
+  EndpointName,
+  EndpointRequest,
+  EndpointResponse,
+} from '../codec/endpoints.js';
+import type { NetloomError } from '../codec/errors.js';
+import { MessageKind } from '../codec/frames.js';
 import type { Link } from '../link/link.js';
 import type { SessionCoreOptions } from '../session/core.js';
 import { type Clock, systemClock } from '../shared/clock.js';
+import { Emitter } from '../shared/emitter.js';
+import type { MatchTicketRequest } from '../shared/matchmaking.js';
 import { type ReconnectOptions, ServerConnection } from './connection.js';
+import { Match, type MatchOptions, relayedProtocol } from './match.js';
+import { type MatchmakeOptions, type MatchResult, matchmake } from './matchmaker.js';
+import { type AnyNotices, assertNotices, type PushEvents, receivePush } from './push.js';
 import { type AnyClientProtocol, assertRoomProtocol, Room } from './room.js';
+import { controlRequest, type JsonValue, type RoomListing, roomListQuery } from './rooms-api.js';
+import { type CallOptions, RpcClient } from './rpc.js';
 import { connectWebSocket, type WebSocketConstructor } from './transports/websocket.js';
 
 /** What the control plane answers to a join request. */
@@ -16,7 +32,13 @@ export interface JoinTicket {
   transports: { websocket: string };
 }
 
-export interface ClientOptions {
+export interface ClientOptions<E extends AnyEndpoints = AnyEndpoints, N extends AnyNotices = AnyNotices> {
+  /** The RPC endpoints shared with the server (`defineEndpoints`): types and encodes `client.call`. */
+  endpoints?: E;
+  /** The server's notices protocol (`defineProtocol`): types and decodes pushes for `client.on(type, fn)`. */
+  notices?: N;
+  /** Default time a `client.call` waits for its answer before `rpc_timeout` (default 10,000 ms). */
+  rpcTimeoutMs?: number;
   /** WebSocket constructor; defaults to `globalThis.WebSocket`. On Node 20 pass `WebSocket` from the `ws` package. */
   WebSocket?: WebSocketConstructor;
   /** fetch implementation (default `globalThis.fetch`). */
@@ -43,22 +65,83 @@ export interface ClientOptions {
 export interface JoinOptions<P> {
   /** The protocol shared with the server's room type. */
   protocol: P;
+  /** joinOrCreate: only rooms with these tags match, and a room created gets them. */
+  tags?: Record<string, string>;
+}
+
+/** `client.create(type, joinData, options)`: the new room's settings. */
+export interface CreateOptions<P> extends JoinOptions<P> {
+  /** Not listed nor matched by joinOrCreate; share `room.id` so friends join by id. */
+  private?: boolean;
+  /** JSON metadata shown in room lists. */
+  data?: JsonValue;
+  /** Passed to the room's onCreate. */
+  options?: JsonValue;
 }
 
 const DEFAULT_RECONNECT: ReconnectOptions = { baseDelayMs: 250, maxDelayMs: 4_000, windowMs: 30_000 };
 
 /** Entry point of the browser (and Node) client. One Client holds one session per server node. */
-export class Client {
+/** Events of the Client itself (room events are on each Room). */
+export type ClientEvents<N = unknown> = {
+  /** A server's notice: `code` is a stable code (e.g. `message_rate_exceeded`, `server_shutdown`). */
+  notice: { code: string; message: string };
+  /** A push from the server that could not be decoded with the notices protocol. */
+  error: NetloomError;
+} & PushEvents<N>;
+
+export class Client<E extends AnyEndpoints = AnyEndpoints, N extends AnyNotices = AnyNotices> {
   private readonly base: URL;
   private readonly prefix: string;
   private readonly connections = new Map<string, ServerConnection>();
+  private readonly clientEvents = new Emitter<Record<string, unknown>>();
+  private readonly rpc: RpcClient;
+
+  /**
+   * Listens to client-level events: `notice` is a warning or notice from a server
+   * (`message_rate_exceeded`: slow down or be disconnected; `server_shutdown`: the server is going away).
+   * Returns a function that removes the listener.
+   */
+  on<K extends keyof ClientEvents<N> & string>(event: K, fn: (arg: ClientEvents<N>[K]) => void): () => void {
+    return this.clientEvents.on(event, fn as (arg: unknown) => void);
+  }
+
+  /**
+   * Calls a server endpoint: over the open session when there is one (answers come back on it), else
+   * over HTTP (`POST {prefix}/rpc/:name`, with the client's headers). Rejects with a NetloomError:
+   * `endpoint_unknown`, `requirement_failed`, `rpc_timeout`, `rpc_failed`, a codec code, or the code
+   * the handler threw.
+   */
+  call<K extends EndpointName<E>>(
+    name: K,
+    data: EndpointRequest<E, K>,
+    options?: CallOptions,
+  ): Promise<EndpointResponse<E, K>> {
+    return this.rpc.call(name, data, options) as Promise<EndpointResponse<E, K>>;
+  }
+
+  /** The server's endpoints and their schemas (`GET {prefix}/rpc`). */
+  describeEndpoints(): Promise<EndpointDescription[]> {
+    return this.rpc.describe();
+  }
 
   constructor(
     url: string,
-    private readonly options: ClientOptions = {},
+    private readonly options: ClientOptions<E, N> = {},
   ) {
     this.base = new URL(url);
     this.prefix = (options.prefix ?? '/netloom').replace(/\/$/, '');
+    if (options.notices) assertNotices(options.notices);
+    this.rpc = new RpcClient({
+      endpoints: options.endpoints,
+      clock: options.clock ?? systemClock,
+      timeoutMs: options.rpcTimeoutMs ?? 10_000,
+      http: () => ({ ...this.http(), prefix: this.prefix }),
+      connection: () => {
+        for (const c of this.connections.values()) if (c.usable) return c;
+        return undefined;
+      },
+    });
   }
 
   /** Joins the oldest room of `type` with a free seat, or creates one. */
@@ -70,8 +153,38 @@ export class Client {
     assertRoomProtocol(options.protocol);
     const ticket = await this.request(`${this.prefix}/rooms/${encodeURIComponent(type)}/join-or-create`, {
       joinData,
+      ...(options.tags ? { tags: options.tags } : {}),
     });
     return this.join(ticket, options);
+  }
+
+  /** Creates a room of `type` and joins it (the server reserves the creator's seat in the same request). */
+  async create<P extends AnyClientProtocol>(
+    type: string,
+    joinData: unknown,
+    options: CreateOptions<P>,
+  ): Promise<Room<P>> {
+    assertRoomProtocol(options.protocol);
+    const { protocol: _protocol, tags, private: isPrivate, data, options: createOptions } = options;
+    const ticket = await this.request(`${this.prefix}/rooms`, {
+      type,
+      joinData,
+      ...(tags ? { tags } : {}),
+      ...(isPrivate !== undefined ? { private: isPrivate } : {}),
+      ...(data !== undefined ? { data } : {}),
+      ...(createOptions !== undefined ? { options: createOptions } : {}),
+    });
+    return this.join(ticket, options);
+  }
+
+  /** Public rooms (of `type`, carrying every tag in `tags`) with their player counts, oldest first. */
+  async getAvailableRooms(type?: string, tags?: Record<string, string>): Promise<RoomListing[]> {
+    const reply = await controlRequest<{ rooms: RoomListing[] }>(
+      this.http(),
+      'GET',
+      `${this.prefix}/rooms${roomListQuery(type, tags)}`,
+    );
+    return reply.rooms;
   }
 
   /** Joins a room by id (for example one a friend shared). */
@@ -85,6 +198,31 @@ export class Client {
       joinData,
     });
     return this.join(ticket, options);
+  }
+
+  /**
+   * Creates a relayed match (the server's `relayedRoom()` type, `match` by default) and joins it;
+   * share `match.id` so others can `joinMatch` it.
+   */
+  async createMatch(options: MatchOptions = {}): Promise<Match> {
+    const room = await this.create(options.type ?? 'match', options.joinData, {
+      protocol: relayedProtocol,
+      private: true,
+    });
+    return new Match(room);
+  }
+
+  /** Joins a relayed match by id. An ended match is refused with `match_ended`. */
+  async joinMatch(matchId: string, options: MatchOptions = {}): Promise<Match> {
+    return new Match(await this.joinById(matchId, options.joinData, { protocol: relayedProtocol }));
+  }
+
+  /**
+   * Files a matchmaking ticket and resolves with your seat once a match forms; then
+   * `client.join(result.seat, { protocol })`. Aborting `options.signal` cancels the ticket.
+   */
+  matchmake(request: MatchTicketRequest, options: MatchmakeOptions = {}): Promise<MatchResult> {
+    return matchmake({ ...this.http(), prefix: this.prefix }, request, options);
   }
 
   /** Takes a seat reserved elsewhere (e.g. by your backend with `server.netloom.seats.reserve`). */
@@ -120,36 +258,28 @@ export class Client {
       core: options.session ?? {},
       random: Math.random,
     });
+    connection.onSessionMessage(MessageKind.Notice, (notice) =>
+      this.clientEvents.emit('notice', { code: notice.code, message: notice.message }),
+    );
+    connection.onSessionMessage(MessageKind.RpcResponse, (m) => this.rpc.response(connection, m));
+    connection.onSessionMessage(MessageKind.Push, (m) =>
+      receivePush(this.options.notices, m.op, m.payload, (event, value) =>
+        this.clientEvents.emit(event, value),
+      ),
+    );
     connection.onempty = () => {
       if (this.connections.get(wsUrl) === connection) this.connections.delete(wsUrl);
+      this.rpc.closed(connection);
     };
     this.connections.set(wsUrl, connection);
     return connection;
   }
 
-  private async request(path: string, body: unknown): Promise<JoinTicket> {
-    const doFetch = this.options.fetch ?? globalThis.fetch;
-    if (!doFetch) throw new NetloomError('transport_unavailable', 'no fetch available');
-    let response: Response;
-    try {
-      response = await doFetch(new URL(path, this.base), {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', ...this.options.headers },
-        body: JSON.stringify(body),
-      });
-    } catch (err) {
-      throw new NetloomError(
-        'link_error',
-        `control plane unreachable: ${err instanceof Error ? err.message : err}`,
-      );
-    }
-    const json = (await response.json().catch(() => null)) as
-      | (JoinTicket & { code?: string; message?: string })
-      | null;
-    if (!response.ok || !json) {
-      const code = json?.code && isErrorCode(json.code) ? json.code : 'internal_error';
-      throw new NetloomError(code, json?.message ?? `HTTP ${response.status}`);
-    }
-    return json;
+  private request(path: string, body: unknown): Promise<JoinTicket> {
+    return controlRequest<JoinTicket>(this.http(), 'POST', path, body);
+  }
+
+  private http() {
+    return { fetch: this.options.fetch, base: this.base, headers: this.options.headers };
   }
 }

@@ -8,12 +8,17 @@ import {
   FrameKind,
   type Message,
   MessageKind,
+  type PresenceMember,
+  type StateChange,
   type Welcome,
   WIRE_VERSION,
 } from '../codec/frames.js';
 import type { Link, TransportName } from '../link/link.js';
 import { SessionCore, type SessionCoreOptions, type SessionStats } from '../session/core.js';
 import type { Clock, TimerHandle } from '../shared/clock.js';
+
+/** A session-level message (not bound to a room handle): RPC responses, notices, pushes. */
+export type SessionMessage = Exclude<Message, { handle: number }>;
 
 /** What a connection tells one room membership. */
 export interface RoomBinding {
@@ -23,6 +28,10 @@ export interface RoomBinding {
   left(code: string, reason: string): void;
   reconnecting(info: { attempt: number; code: string }): void;
   reconnected(): void;
+  /** Members joined and left (the first one after JOIN lists everyone). */
+  presence(joins: PresenceMember[], leaves: string[]): void;
+  /** Room key-value state changed; `reset` replaces the whole state. */
+  state(reset: boolean, changes: StateChange[]): void;
 }
 
 export interface ReconnectOptions {
@@ -57,8 +66,9 @@ export class ServerConnection {
   private nextHandle = 1;
   private readonly bindings = new Map<number, RoomBinding>();
   private opening: Promise<void> | null = null;
-  /** Receives session-level messages (RPC responses, notices, pushes). */
-  onsession: ((message: Exclude<Message, { handle: number }>) => void) | null = null;
+  /** Receives session-level messages (RPC responses, notices, pushes); see also `onSessionMessage`. */
+  onsession: ((message: SessionMessage) => void) | null = null;
+  private readonly sessionHandlers = new Map<number, Array<(message: SessionMessage) => void>>();
   /** Called when the connection has no rooms left and closed itself. */
   onempty: (() => void) | null = null;
 
@@ -68,8 +78,37 @@ export class ServerConnection {
     this.core.onfatal = (error) => this.fail(error.code, error.message);
   }
 
+  /**
+   * Adds a handler for session-level messages of one kind (e.g. `MessageKind.Notice`); any number of
+   * handlers per kind, so RPC, pushes and notices each plug in. Returns a function that removes it.
+   */
+  onSessionMessage<K extends SessionMessage['kind']>(
+    kind: K,
+    fn: (message: Extract<SessionMessage, { kind: K }>) => void,
+  ): () => void {
+    const list = this.sessionHandlers.get(kind) ?? [];
+    const handler = fn as (message: SessionMessage) => void;
+    list.push(handler);
+    this.sessionHandlers.set(kind, list);
+    return () => {
+      const at = list.indexOf(handler);
+      if (at >= 0) list.splice(at, 1);
+    };
+  }
+
   get transport(): TransportName | null {
     return this.link?.transport ?? null;
+  }
+
+  /** True while session-level messages can be sent: the session is open, or resuming after a link loss. */
+  get usable(): boolean {
+    return this.state === 'open' || this.state === 'reconnecting';
+  }
+
+  /** Sends an RPC request reliably (buffered across a resume); false when the session is not usable. */
+  sendSession(message: Extract<Message, { kind: typeof MessageKind.RpcRequest }>): boolean {
+    if (!this.usable) return false;
+    return this.core.sendMessage(message, true);
   }
 
   stats(): SessionStats {
@@ -215,6 +254,19 @@ export class ServerConnection {
 
   private onMessage(message: Message, reliable: boolean): void {
     if (!('handle' in message)) {
+      const handlers = this.sessionHandlers.get(message.kind);
+      if (handlers) {
+        for (const fn of [...handlers]) {
+          try {
+            fn(message);
+          } catch (err) {
+            // a throwing handler must not break the session; report it out of band
+            setTimeout(() => {
+              throw err;
+            }, 0);
+          }
+        }
+      }
       if (this.onsession) this.onsession(message);
       return;
     }
@@ -223,6 +275,12 @@ export class ServerConnection {
     switch (message.kind) {
       case MessageKind.Room:
         binding.message(message.op, message.payload, reliable);
+        return;
+      case MessageKind.Presence:
+        binding.presence(message.joins, message.leaves);
+        return;
+      case MessageKind.RoomState:
+        binding.state(message.reset, message.changes);
         return;
       case MessageKind.Joined:
         binding.joined(message);

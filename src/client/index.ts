@@ -3,8 +3,27 @@
 export { type ErrorCode, isErrorCode, NetloomError } from '../codec/errors.js';
 export { type ConditionedLink, type ConditionerOptions, conditionLink } from '../link/conditioner.js';
 export type { Link, LinkStats, TransportName } from '../link/link.js';
-export { Client, type ClientOptions, type JoinOptions, type JoinTicket } from './client.js';
+export type { MatchQuery, MatchTicketRequest, NumericRange } from '../shared/matchmaking.js';
+export {
+  Client,
+  type ClientEvents,
+  type ClientOptions,
+  type CreateOptions,
+  type JoinOptions,
+  type JoinTicket,
+} from './client.js';
 export type { ReconnectOptions } from './connection.js';
+export {
+  Match,
+  type MatchData,
+  type MatchEvents,
+  type MatchOptions,
+  type MatchSendOptions,
+  type RelayedProtocol,
+  relayedProtocol,
+} from './match.js';
+export type { MatchmakeOptions, MatchResult } from './matchmaker.js';
+export { type AnyNotices, CLIENT_EVENTS, type PushEvents } from './push.js';
 export {
   ROOM_EVENTS,
   Room,
@@ -13,4 +32,12 @@ export {
   type RoomSendOptions,
   type RoomStats,
 } from './room.js';
+export type {
+  PresenceEvent,
+  RoomMember,
+  RoomStateView,
+  StateChangeEvent,
+} from './room-mirror.js';
+export type { JsonValue, RoomListing } from './rooms-api.js';
+export type { CallOptions } from './rpc.js';
 export type { WebSocketConstructor } from './transports/websocket.js';

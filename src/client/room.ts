@@ -4,9 +4,25 @@ import type { ClientMessages, ServerMessages } from '../codec/protocol.js';
 import type { TransportName } from '../link/link.js';
 import { Emitter } from '../shared/emitter.js';
 import type { RoomBinding, ServerConnection } from './connection.js';
+import {
+  MemberList,
+  type PresenceEvent,
+  type RoomMember,
+  type RoomStateView,
+  type StateChangeEvent,
+  StateMirror,
+} from './room-mirror.js';
 
 /** Event names a Room emits itself; a protocol's server messages may not use them. */
-export const ROOM_EVENTS = ['reconnecting', 'reconnected', 'leave', 'error', 'transport'] as const;
+export const ROOM_EVENTS = [
+  'reconnecting',
+  'reconnected',
+  'leave',
+  'error',
+  'transport',
+  'presence',
+  'state-change',
+] as const;
 
 export interface RoomLifecycleEvents {
   /** The link was lost; the session is being resumed. `attempt` counts from 1. */
@@ -19,6 +35,10 @@ export interface RoomLifecycleEvents {
   error: NetloomError;
   /** The transport in use changed. */
   transport: TransportName;
+  /** Members joined or left; the first event after joining lists everyone already there, this client included. */
+  presence: PresenceEvent;
+  /** One key of the room's state changed (on join, one event per key of the snapshot). */
+  'state-change': StateChangeEvent;
 }
 
 /** Throws `protocol_invalid` when a server message name clashes with a room event name. */
@@ -57,7 +77,7 @@ export interface AnyClientProtocol {
     has(name: string): boolean;
   };
 }
-type Queued = { op: number; payload: Uint8Array; reliable: boolean };
+type Queued = { op: number; payload: Uint8Array; reliable: boolean } | { emit: () => void };
 
 /**
  * One membership of one room. Messages that arrive before the join resolves are held and
@@ -69,7 +89,9 @@ export class Room<P> {
   type = '';
   clientId = '';
   private readonly events = new Emitter<Record<string, unknown>>();
-  private state: 'joining' | 'joined' | 'left' = 'joining';
+  private phase: 'joining' | 'joined' | 'left' = 'joining';
+  private readonly memberList = new MemberList();
+  private readonly stateMirror = new StateMirror();
   private handle = 0;
   private held: Queued[] | null = [];
   private settle: { resolve(room: Room<P>): void; reject(err: NetloomError): void } | null = null;
@@ -83,6 +105,16 @@ export class Room<P> {
   ) {
     this.protocol = protocol as unknown as AnyClientProtocol;
     assertRoomProtocol(this.protocol);
+  }
+
+  /** Everyone in the room, this client included, in join order (empty when the room sends no presence). */
+  get members(): RoomMember[] {
+    return this.memberList.list;
+  }
+
+  /** The room's key-value state (read-only; the server sets it); `state-change` events report changes. */
+  get state(): RoomStateView {
+    return this.stateMirror;
   }
 
   /** The transport carrying this room now. */
@@ -115,14 +147,14 @@ export class Room<P> {
     message: ClientMessages<P>[K],
     options?: RoomSendOptions,
   ): boolean {
-    if (this.state !== 'joined') return false;
+    if (this.phase !== 'joined') return false;
     const { op, payload } = this.protocol.client.encode(type, message);
     return this.connection.sendRoom(this.handle, options?.reliable ?? true, op, payload);
   }
 
   /** Leaves the room (consented: no reconnection window); resolves once the server confirmed or the session ended. */
   leave(): Promise<void> {
-    if (this.state === 'left') return Promise.resolve();
+    if (this.phase === 'left') return Promise.resolve();
     return new Promise((resolve) => {
       this.leaving.push(resolve);
       this.connection.leave(this.handle);
@@ -150,7 +182,7 @@ export class Room<P> {
         this.id = info.roomId;
         this.type = info.roomType;
         this.clientId = info.clientId;
-        this.state = 'joined';
+        this.phase = 'joined';
         this.settle?.resolve(this);
         this.settle = null;
         setTimeout(() => this.flushHeld(), 0);
@@ -161,22 +193,31 @@ export class Room<P> {
         else this.dispatch(op, payload);
       },
       left: (code, reason) => {
-        if (this.state === 'joining') {
+        if (this.phase === 'joining') {
           this.fail(new NetloomError('link_closed', `${code}: ${reason}`));
           return;
         }
         this.flushHeld();
-        this.state = 'left';
+        this.phase = 'left';
         this.events.emit('leave', { code, reason });
         for (const resolve of this.leaving.splice(0)) resolve();
       },
       reconnecting: (info) => this.events.emit('reconnecting', info),
       reconnected: () => this.events.emit('reconnected', undefined),
+      presence: (joins, leaves) => {
+        const event = this.memberList.apply(joins, leaves);
+        if (event) this.emitOrHold('presence', event);
+      },
+      state: (reset, changes) => {
+        const { events, errors } = this.stateMirror.apply(reset, changes);
+        for (const event of events) this.emitOrHold('state-change', event);
+        for (const error of errors) this.emitOrHold('error', error);
+      },
     };
   }
 
   private fail(error: NetloomError): void {
-    this.state = 'left';
+    this.phase = 'left';
     this.held = null;
     this.settle?.reject(error);
     this.settle = null;
@@ -186,7 +227,16 @@ export class Room<P> {
     const held = this.held;
     if (!held) return;
     this.held = null;
-    for (const m of held) this.dispatch(m.op, m.payload);
+    for (const m of held) {
+      if ('emit' in m) m.emit();
+      else this.dispatch(m.op, m.payload);
+    }
+  }
+
+  /** Emits now, or after JOINED (with the held messages, in arrival order) while joining. */
+  private emitOrHold(event: string, value: unknown): void {
+    if (this.held) this.held.push({ emit: () => this.events.emit(event, value) });
+    else this.events.emit(event, value);
   }
 
   private dispatch(op: number, payload: Uint8Array): void {

@@ -56,11 +56,11 @@ export interface StateChange {
 export interface FrameLimits {
   /** Largest frame accepted, in bytes (default 65,536). */
   maxFrameBytes: number;
-  /** Longest string field (token, code, reason, id), in bytes (default 2,048). */
+  /** Longest string field (token, code, reason, id), in bytes (default 4,096: a seat token carries up to 2 KiB of identity). */
   maxStringBytes: number;
 }
 
-export const DEFAULT_FRAME_LIMITS: FrameLimits = { maxFrameBytes: 65_536, maxStringBytes: 2_048 };
+export const DEFAULT_FRAME_LIMITS: FrameLimits = { maxFrameBytes: 65_536, maxStringBytes: 4_096 };
 
 export type Hello =
   | { kind: typeof FrameKind.Hello; version: number; mode: 'new'; handle: number; seat: string }

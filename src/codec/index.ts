@@ -12,6 +12,24 @@ export {
   resolveLimits,
 } from './check.js';
 export { compileValueValidator, type ValueValidator } from './check-value.js';
+export {
+  type AnyEndpoints,
+  BUILTIN_ENDPOINTS,
+  DESCRIBE_ENDPOINT,
+  defineEndpoints,
+  type EndpointCodec,
+  type EndpointDescription,
+  type EndpointName,
+  type EndpointRequest,
+  type EndpointResponse,
+  type EndpointSpec,
+  type Endpoints,
+  type EndpointsDef,
+  MAX_ENDPOINT_NAME,
+  type RequestsOf,
+  type ResponsesOf,
+  schemaJson,
+} from './endpoints.js';
 export { ERROR_CODES, type ErrorCode, isErrorCode, NetloomError, toNetloomError } from './errors.js';
 export {
   DEFAULT_FRAME_LIMITS,

@@ -1,12 +1,21 @@
-// ControlPlane: room creation, joinOrCreate and seat reservations on top of a Driver and a RoomRunner.
+// ControlPlane: rooms (create, list, lock, destroy), joinOrCreate and seat reservations on a Driver and a RoomRunner.
 import { NetloomError } from '../codec/errors.js';
 import type { Clock } from '../shared/clock.js';
-import type { Driver, RoomRecord } from './drivers/driver.js';
+import {
+  checkData,
+  checkTags,
+  checkTtl,
+  DEFAULT_ROOM_METADATA_LIMITS,
+  type RoomMetadataLimits,
+} from './control/room-meta.js';
+import type { Driver, RoomFilter, RoomRecord, RoomTags } from './drivers/driver.js';
+import { checkIdentity, type Identity, type Json } from './identity.js';
 import type { Logger, Metrics } from './metrics.js';
 import type { AnyProtocol, RoomDefinition } from './rooms/define.js';
 import type { MemberPort, RoomHost, RoomRunner } from './rooms/host.js';
 import { randomRoomId } from './rooms/ids.js';
-import { randomId, type SeatSigner } from './seats.js';
+import { EndedRooms, type EndedRoomsOptions } from './rooms/tombstones.js';
+import { claimsIdentity, randomId, type SeatSigner } from './seats.js';
 
 /** What a client needs to take a reserved seat. */
 export interface SeatReservation {
@@ -16,6 +25,49 @@ export interface SeatReservation {
   seat: string;
   /** Expiry of the token, ms since the epoch. */
   expiresAt: number;
+}
+
+/** `rooms.create(type, ...)`: what the new room gets. */
+export interface CreateRoomOptions {
+  /** Passed to the room's onCreate. */
+  options?: unknown;
+  /** String tags: lists and joinOrCreate filter on them. */
+  tags?: RoomTags;
+  /** JSON metadata shown in lists (map, host name, ...). */
+  data?: Json;
+  /** Not listed nor matched by joinOrCreate; joined by id (default false). */
+  private?: boolean;
+}
+
+/** `rooms.joinOrCreate(type, ...)`. */
+export interface JoinOrCreateOptions {
+  /** Reaches the room's onAuth. */
+  joinData?: unknown;
+  /** Only rooms carrying these tags match; a room created here gets them. */
+  tags?: RoomTags;
+  /** Who will take the seat (reaches onAuth as `client.auth`, travels in the seat token). */
+  identity?: Identity;
+  /** Seat lifetime (default the server's `seatTtlMs`). */
+  ttlMs?: number;
+}
+
+/** `seats.reserve(roomId, ...)`. */
+export interface ReserveOptions {
+  joinData?: unknown;
+  ttlMs?: number;
+  identity?: Identity;
+}
+
+/** Whoever redeems seats over time (a session): its identity is fixed by the first seat that carries one. */
+export interface SeatHolder {
+  identity: Identity | undefined;
+}
+
+export interface RedeemOptions {
+  /** When given, a seat for any other room is refused with `seat_wrong_room`. */
+  expectedRoomId?: string;
+  /** The session redeeming: a seat for another user is refused with `forbidden`; the first identity sticks. */
+  holder?: SeatHolder;
 }
 
 export interface ControlPlaneDeps {
@@ -28,6 +80,11 @@ export interface ControlPlaneDeps {
   /** Wall clock for token expiry (ms since the epoch); injectable for tests. */
   now: () => number;
   seatTtlMs: number;
+  /** Most rooms of one type (default 1,000): past it, creating one fails with `room_limit`. */
+  maxRoomsPerType?: number;
+  roomMetadata?: Partial<RoomMetadataLimits>;
+  /** Ids of ended rooms with `tombstone: true` (relayed matches), refused with `match_ended`. */
+  endedRooms?: Partial<EndedRoomsOptions>;
   log: Logger;
   metrics: Metrics;
 }
@@ -36,12 +93,26 @@ export interface ControlPlaneDeps {
 export class ControlPlane {
   private readonly hosts = new Map<string, RoomHost>();
   private readonly typeLocks = new Map<string, Promise<unknown>>();
+  /** Resolvers waiting (in `close`) for the last room to finish disposing. */
+  private readonly emptyWaiters: Array<() => void> = [];
+  private readonly meta: RoomMetadataLimits;
+  private readonly maxRoomsPerType: number;
+  private readonly ended: EndedRooms;
 
-  constructor(private readonly deps: ControlPlaneDeps) {}
+  constructor(private readonly deps: ControlPlaneDeps) {
+    this.ended = new EndedRooms(deps.clock, deps.endedRooms);
+    this.meta = { ...DEFAULT_ROOM_METADATA_LIMITS, ...deps.roomMetadata };
+    this.maxRoomsPerType = deps.maxRoomsPerType ?? 1_000;
+  }
 
   /** Room types this node serves. */
   get types(): string[] {
     return Object.keys(this.deps.rooms);
+  }
+
+  /** Bounds on tags and data (the HTTP schemas use the same numbers). */
+  get metadataLimits(): RoomMetadataLimits {
+    return this.meta;
   }
 
   /** Running room on this node, if any. */
@@ -49,33 +120,56 @@ export class ControlPlane {
     return this.hosts.get(roomId);
   }
 
-  /** Creates a room of `type`; `options` reach its onCreate. */
-  async create(type: string, options?: unknown): Promise<RoomRecord> {
+  /**
+   * Creates a room of `type`. Throws `room_type_unknown`, `room_limit` (too many rooms of the type),
+   * `request_invalid` (tags or data out of bounds), or what the room's onCreate throws.
+   */
+  async create(type: string, create: CreateRoomOptions = {}): Promise<RoomRecord> {
     const definition = this.definition(type);
+    const tags = checkTags(create.tags, this.meta);
+    const data = checkData(create.data, this.meta);
     const id = randomRoomId();
     const { driver, nodeId, clock, metrics } = this.deps;
-    await driver.createRoom({
-      id,
-      type,
-      nodeId,
-      maxClients: definition.maxClients ?? 16,
-      createdAt: this.deps.now(),
-    });
+    const created = await driver.createRoom(
+      {
+        id,
+        type,
+        nodeId,
+        maxClients: definition.maxClients ?? 16,
+        createdAt: this.deps.now(),
+        tags,
+        data,
+        private: create.private === true,
+      },
+      this.maxRoomsPerType,
+    );
+    if (created === 'limit') {
+      metrics.inc('rooms_refused_limit');
+      throw new NetloomError('room_limit', `at most ${this.maxRoomsPerType} rooms of type '${type}'`);
+    }
+    if (created === 'exists') throw new NetloomError('internal_error', 'room id collision');
     let host: RoomHost;
     try {
       host = await this.deps.runner.start({
         id,
         type,
         definition,
-        options,
+        options: create.options,
         clock,
         log: this.deps.log.child({ roomId: id, roomType: type }),
         metrics,
+        tags,
+        setListing: async (change) => {
+          if (change.locked !== undefined) await driver.setLocked(id, change.locked);
+          if (change.private !== undefined) await driver.setPrivate(id, change.private);
+        },
         onSeatFreed: (seatId) => void driver.releaseSeat(id, seatId),
         onDisposed: () => {
           this.hosts.delete(id);
+          if (definition.tombstone) this.ended.add(id);
           metrics.inc('rooms_disposed');
           void driver.removeRoom(id);
+          if (this.hosts.size === 0) for (const resolve of this.emptyWaiters.splice(0)) resolve();
         },
       });
     } catch (err) {
@@ -90,29 +184,40 @@ export class ControlPlane {
   }
 
   /**
-   * Reserves a seat in the oldest room of `type` with space, creating a room when none has;
-   * runs the room's onAuth. Calls for one type are serialised so that concurrent requests fill
-   * a free seat before a new room is made.
+   * Reserves a seat in the oldest public, unlocked room of `type` whose tags include `tags` and
+   * that has a free seat, creating a room (with those tags) when none has; runs the room's onAuth.
+   * Calls for one type are serialised on this node, so concurrent requests fill a free seat before
+   * a new room is made, whatever tags they ask for.
    */
-  joinOrCreate(type: string, joinData?: unknown): Promise<SeatReservation> {
-    this.definition(type);
+  joinOrCreate(type: string, join: JoinOrCreateOptions = {}): Promise<SeatReservation> {
+    let tags: RoomTags;
+    let identity: Identity | undefined;
+    let ttlMs: number;
+    try {
+      this.definition(type);
+      tags = checkTags(join.tags, this.meta);
+      identity = join.identity === undefined ? undefined : checkIdentity(join.identity);
+      ttlMs = checkTtl(join.ttlMs, this.deps.seatTtlMs);
+    } catch (err) {
+      return Promise.reject(err);
+    }
     const run = async (): Promise<SeatReservation> => {
       const seatId = randomId();
-      const expiresAt = this.deps.now() + this.deps.seatTtlMs;
+      const expiresAt = this.deps.now() + ttlMs;
       let roomId = await this.deps.driver.reserveSeatInAny(
-        type,
+        { type, tags },
         this.deps.nodeId,
         seatId,
         expiresAt,
         this.deps.now(),
       );
       if (roomId === null) {
-        const record = await this.create(type);
+        const record = await this.create(type, { tags });
         const result = await this.deps.driver.reserveSeat(record.id, seatId, expiresAt, this.deps.now());
         if (result !== 'ok') throw new NetloomError('room_full', `new room refused the seat: ${result}`);
         roomId = record.id;
       }
-      return this.authorize(roomId, type, seatId, expiresAt, joinData);
+      return this.authorize(roomId, type, seatId, expiresAt, join.joinData, identity);
     };
     const previous = this.typeLocks.get(type) ?? Promise.resolve();
     const next = previous.then(run, run);
@@ -123,51 +228,115 @@ export class ControlPlane {
     return next;
   }
 
-  /** Reserves a seat in a given room (join by id, or a backend handing out seats). */
-  async reserve(
-    roomId: string,
-    joinData?: unknown,
-    options: { ttlMs?: number } = {},
-  ): Promise<SeatReservation> {
+  /** Reserves a seat in a given room (join by id, or a backend handing out seats); private rooms too. */
+  async reserve(roomId: string, reserve: ReserveOptions = {}): Promise<SeatReservation> {
+    const identity = reserve.identity === undefined ? undefined : checkIdentity(reserve.identity);
+    const ttlMs = checkTtl(reserve.ttlMs, this.deps.seatTtlMs);
     const host = this.hosts.get(roomId);
+    if (this.ended.has(roomId)) throw new NetloomError('match_ended', `match ${roomId} has ended`);
     if (!host || host.disposed) throw new NetloomError('room_not_found', `no room ${roomId} on this node`);
     const seatId = randomId();
-    const expiresAt = this.deps.now() + (options.ttlMs ?? this.deps.seatTtlMs);
+    const expiresAt = this.deps.now() + ttlMs;
     const result = await this.deps.driver.reserveSeat(roomId, seatId, expiresAt, this.deps.now());
     if (result === 'full') throw new NetloomError('room_full', 'room is full');
     if (result === 'locked') throw new NetloomError('room_locked', 'room is locked');
     if (result === 'not_found') throw new NetloomError('room_not_found', `no room ${roomId}`);
-    return this.authorize(roomId, host.type, seatId, expiresAt, joinData);
+    return this.authorize(roomId, host.type, seatId, expiresAt, reserve.joinData, identity);
   }
 
-  /** Verifies a seat token, redeems it once, and seats the client in its room. */
+  /**
+   * Verifies a seat token, redeems it once, and seats the client in its room. Refusals, in the order
+   * checked: `seat_invalid`, `seat_forged`, `seat_expired` (token), `seat_wrong_node`,
+   * `seat_wrong_room` (not `expectedRoomId`), `forbidden` (the holder is another user),
+   * `room_not_found`, `seat_used` (replayed), `seat_expired` (reservation lapsed).
+   */
   async redeem(
     token: string,
     sessionId: string,
     port: MemberPort,
-  ): Promise<{ room: RoomHost; clientId: string; roomType: string }> {
+    options: RedeemOptions = {},
+  ): Promise<{ room: RoomHost; clientId: string; roomType: string; identity: Identity | undefined }> {
     const claims = this.deps.signer.verify(token, this.deps.now(), this.deps.nodeId);
+    if (options.expectedRoomId !== undefined && claims.r !== options.expectedRoomId) {
+      throw new NetloomError(
+        'seat_wrong_room',
+        `seat is for room ${claims.r}, not ${options.expectedRoomId}`,
+      );
+    }
+    const identity = claimsIdentity(claims);
+    const holder = options.holder;
+    if (holder && identity) {
+      // Check and set in one synchronous step, so two concurrent joins cannot bind two users.
+      if (holder.identity && holder.identity.userId !== identity.userId) {
+        throw new NetloomError('forbidden', 'this session belongs to another user');
+      }
+      holder.identity ??= identity;
+    }
     const host = this.hosts.get(claims.r);
+    if (this.ended.has(claims.r)) throw new NetloomError('match_ended', 'the match of this seat has ended');
     if (!host || host.disposed) throw new NetloomError('room_not_found', 'the room of this seat is gone');
     const result = await this.deps.driver.redeemSeat(claims.r, claims.s, this.deps.now());
     if (result === 'used') throw new NetloomError('seat_used', 'seat token was already used');
     if (result === 'expired') throw new NetloomError('seat_expired', 'seat reservation has lapsed');
     if (result === 'not_found') throw new NetloomError('room_not_found', 'the room of this seat is gone');
-    const client = await host.admit(claims.s, sessionId, port);
-    return { room: host, clientId: client.id, roomType: host.type };
+    let clientId: string;
+    try {
+      clientId = (await host.admit(claims.s, sessionId, port)).id;
+    } catch (err) {
+      await this.deps.driver.releaseSeat(claims.r, claims.s);
+      throw err;
+    }
+    return { room: host, clientId, roomType: host.type, identity };
   }
 
-  list(type?: string): Promise<RoomRecord[]> {
-    return this.deps.driver.listRooms(type, this.deps.now());
+  /** Public rooms matching `filter` with their counts, oldest first (private rooms never appear). */
+  async list(filter: RoomFilter = {}): Promise<RoomRecord[]> {
+    const tags = filter.tags === undefined ? undefined : checkTags(filter.tags, this.meta);
+    return this.deps.driver.listRooms({ type: filter.type, tags }, this.deps.now());
   }
 
   get(roomId: string): Promise<RoomRecord | null> {
     return this.deps.driver.getRoom(roomId, this.deps.now());
   }
 
-  /** Disposes every room on this node. */
-  close(): void {
+  /** Locks or unlocks a room (a locked room takes no new seats). Throws `room_not_found`. */
+  async setLocked(roomId: string, locked: boolean): Promise<RoomRecord> {
+    if (!(await this.deps.driver.setLocked(roomId, locked))) {
+      throw new NetloomError('room_not_found', `no room ${roomId}`);
+    }
+    return this.mustGet(roomId);
+  }
+
+  /** Makes a room private (unlisted, unmatched) or public again. Throws `room_not_found`. */
+  async setPrivate(roomId: string, isPrivate: boolean): Promise<RoomRecord> {
+    if (!(await this.deps.driver.setPrivate(roomId, isPrivate))) {
+      throw new NetloomError('room_not_found', `no room ${roomId}`);
+    }
+    return this.mustGet(roomId);
+  }
+
+  /**
+   * Disposes a room on this node: its clients leave with code `room_disposed`, onDispose runs, and
+   * it is gone from lists when this resolves. Throws `room_not_found` for a room this node does not run.
+   */
+  async destroy(roomId: string): Promise<void> {
+    const host = this.hosts.get(roomId);
+    if (!host || host.disposed) throw new NetloomError('room_not_found', `no room ${roomId} on this node`);
+    host.dispose();
+    await this.deps.driver.removeRoom(roomId);
+  }
+
+  /** Disposes every room on this node; resolves once every room has run its onDispose. */
+  close(): Promise<void> {
     for (const host of [...this.hosts.values()]) host.dispose();
+    if (this.hosts.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.emptyWaiters.push(resolve));
+  }
+
+  private async mustGet(roomId: string): Promise<RoomRecord> {
+    const record = await this.get(roomId);
+    if (!record) throw new NetloomError('room_not_found', `no room ${roomId}`);
+    return record;
   }
 
   private async authorize(
@@ -176,16 +345,24 @@ export class ControlPlane {
     seatId: string,
     expiresAt: number,
     joinData: unknown,
+    identity: Identity | undefined,
   ): Promise<SeatReservation> {
     const host = this.hosts.get(roomId);
     if (!host) throw new NetloomError('room_not_found', `no room ${roomId} on this node`);
     try {
-      await host.authorize(seatId, joinData, expiresAt);
+      await host.authorize(seatId, joinData, expiresAt, identity);
     } catch (err) {
       await this.deps.driver.releaseSeat(roomId, seatId);
       throw err;
     }
-    const seat = this.deps.signer.sign({ r: roomId, t: type, s: seatId, n: this.deps.nodeId, e: expiresAt });
+    const seat = this.deps.signer.sign({
+      r: roomId,
+      t: type,
+      s: seatId,
+      n: this.deps.nodeId,
+      e: expiresAt,
+      ...(identity ? { u: identity.userId, d: identity.data } : {}),
+    });
     return { roomId, roomType: type, seat, expiresAt };
   }
 

@@ -2,17 +2,25 @@
 
 import type { FrameLimits } from '../codec/frames.js';
 import type { Clock } from '../shared/clock.js';
-import type { SeatReservation } from './control.js';
-import type { Driver, RoomRecord } from './drivers/driver.js';
+import type { RoomMetadataLimits } from './control/room-meta.js';
+import type { CreateRoomOptions, JoinOrCreateOptions, SeatReservation } from './control.js';
+import type { Driver, RoomFilter, RoomRecord } from './drivers/driver.js';
+import type { NetloomExtensionOptions, NetloomExtensionsApi } from './extensions.js';
+import type { OpsOptions } from './http/ops.js';
 import type { Authenticate, Identity } from './identity.js';
+import type { LifecycleHooks, LifecycleHooksApi, ShutdownOptions, ShutdownReport } from './lifecycle.js';
+import type { MatchmakerApi, MatchmakerOptions } from './matchmaker/types.js';
+import type { MessageHooksApi } from './middleware.js';
 import type { AnyProtocol, RoomDefinition } from './rooms/define.js';
 import type { RoomRunner } from './rooms/host.js';
+import type { EndedRoomsOptions } from './rooms/tombstones.js';
+import type { ClientLimits } from './session/limits.js';
 import type { WebSocketServerLinkOptions } from './transports/websocket.js';
 
 /** Any room definition, whatever its protocol, data and client data types. */
 export type AnyRoomDefinition = RoomDefinition<AnyProtocol, unknown, unknown>;
 
-export interface NetloomOptions {
+export interface NetloomOptions extends NetloomExtensionOptions {
   /** Room types this server runs, by name. */
   rooms: Record<string, AnyRoomDefinition>;
   /** Shared control-plane state (default: `memoryDriver()`, the embedded single-node driver). */
@@ -39,6 +47,8 @@ export interface NetloomOptions {
     /** Resend buffer bound per session (default 1 MiB). */
     maxBufferBytes?: number;
     frameLimits?: Partial<FrameLimits>;
+    /** Per-client message size and rate (defaults: 16 KiB, 120 messages/s with bursts of 240; see ClientLimits). */
+    limits?: Partial<ClientLimits>;
   };
   websocket?: WebSocketServerLinkOptions;
   /** Largest JSON body of a join request, joinData included (default 16,384 bytes). */
@@ -48,6 +58,38 @@ export interface NetloomOptions {
    * Absent: everyone plays anonymously.
    */
   authenticate?: Authenticate;
+  /** Lifecycle hooks: `bootstrap` (before listening; throwing aborts the start), `onStarted`, `onShutdown`. */
+  hooks?: LifecycleHooks;
+  /** Bound on a graceful shutdown, hooks and room disposal included (default 10,000 ms). */
+  shutdownTimeoutMs?: number;
+  /**
+   * Shut down gracefully on SIGTERM and SIGINT (or the signals listed), then exit the process
+   * (default false: your code decides; call `app.netloom.shutdown()`).
+   */
+  handleSignals?: boolean | NodeJS.Signals[];
+  /** Paths of `/healthz` and `/metrics` (default at the root, outside the prefix; `false` removes a route). */
+  ops?: OpsOptions;
+  /**
+   * Who may lock, unlock and destroy rooms over HTTP (default: nobody, 403 `forbidden`). Gets the
+   * identity `authenticate` returned (undefined when anonymous). The SDK (`app.netloom.rooms`) is not checked.
+   */
+  isAdmin?(identity: Identity | undefined): boolean | Promise<boolean>;
+  /** Most rooms of one type at once (default 1,000); past it creating fails with `room_limit`. */
+  maxRoomsPerType?: number;
+  /** Bounds on room tags and data (defaults: 16 tags, 128 chars per key/value, 4,096 bytes of data JSON). */
+  roomMetadata?: Partial<RoomMetadataLimits>;
+  /**
+   * Ended relayed matches (rooms with `tombstone: true`) whose ids are still refused with
+   * `match_ended` (defaults: 10,000 ids, for one hour; later, or past the bound, `room_not_found`).
+   */
+  endedRooms?: Partial<EndedRoomsOptions>;
+  /**
+   * Rate of room create/join/join-or-create requests per client IP (default 20/s, burst 40); over
+   * it: 429 `rate_limited`. `false` turns it off (e.g. behind your own limiter, or in benchmarks).
+   */
+  joinRatePerIp?: { perSecond?: number; burst?: number } | false;
+  /** Matchmaker: pass interval, ticket timeout and limits, range widening (see MatchmakerOptions). */
+  matchmaker?: MatchmakerOptions;
 }
 
 /** A seat reservation plus where to connect. */
@@ -56,13 +98,22 @@ export interface JoinTicket extends SeatReservation {
 }
 
 /** netloom's in-process API, also reachable as `app.netloom`. */
-export interface NetloomServerApi {
+export interface NetloomServerApi extends NetloomExtensionsApi {
   readonly nodeId: string;
   rooms: {
-    create(type: string, options?: unknown): Promise<RoomRecord>;
-    joinOrCreate(type: string, joinData?: unknown): Promise<JoinTicket>;
+    /** Creates a room (no seat): `options` reach onCreate; tags and data show in lists. */
+    create(type: string, options?: CreateRoomOptions): Promise<RoomRecord>;
+    /** A seat in the oldest matching public room with space, or in a new room with `tags`. */
+    joinOrCreate(type: string, options?: JoinOrCreateOptions): Promise<JoinTicket>;
+    /** A room by id (private ones too), or null. */
     get(roomId: string): Promise<RoomRecord | null>;
-    list(type?: string): Promise<RoomRecord[]>;
+    /** Public rooms, filtered by type and tags (every given tag must match), oldest first. */
+    list(filter?: RoomFilter): Promise<RoomRecord[]>;
+    lock(roomId: string): Promise<RoomRecord>;
+    unlock(roomId: string): Promise<RoomRecord>;
+    setPrivate(roomId: string, flag: boolean): Promise<RoomRecord>;
+    /** Disposes the room: its clients leave with code `room_disposed`. */
+    destroy(roomId: string): Promise<void>;
     types(): string[];
   };
   seats: {
@@ -73,6 +124,23 @@ export interface NetloomServerApi {
     ): Promise<JoinTicket>;
   };
   sessions: { count(): number };
-  /** Counters: frames, sessions, rooms, errors by code (`errors{code}`), tick overruns. */
+  /**
+   * Adds lifecycle hooks (bootstrap, onStarted, onShutdown) after the server was made, and
+   * middleware on room messages (onMessage from clients, onSend to clients).
+   */
+  hooks: LifecycleHooksApi & MessageHooksApi;
+  /**
+   * Graceful shutdown: new joins refused (`server_shutdown`), onShutdown hooks run, every client is
+   * sent a `server_shutdown` notice then closed, rooms run onDispose, then the Fastify app closes.
+   * Ends within `timeoutMs` (default 10 s) even when a hook hangs.
+   */
+  shutdown(options?: ShutdownOptions): Promise<ShutdownReport>;
+  /** Matchmaking tickets: submit, wait for, cancel (the same as the HTTP routes, in process). */
+  matchmaker: MatchmakerApi;
+  /**
+   * Counters and gauges as a plain object of folded names: `sessions`, `rooms` (total) and
+   * `rooms{type}`, `messages_in{reliable}` … `bytes_out{unreliable}`, `errors{code}`,
+   * `tick_overruns{type}`, and more. The same numbers are served in Prometheus text at `/metrics`.
+   */
   metrics(): Record<string, number>;
 }

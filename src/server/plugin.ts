@@ -3,17 +3,24 @@ import { randomBytes } from 'node:crypto';
 import websocket from '@fastify/websocket';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
-import { NetloomError } from '../codec/errors.js';
 import { DEFAULT_FRAME_LIMITS } from '../codec/frames.js';
 import { systemClock } from '../shared/clock.js';
 import type { NetloomContext } from './context.js';
+import { roomsApi, seatsApi } from './control/api.js';
 import { ControlPlane, type SeatReservation } from './control.js';
 import { memoryDriver } from './drivers/memory.js';
+import { createExtensions } from './extensions.js';
+import { registerMatchmakerRoutes } from './http/matchmaker.js';
+import { registerOpsRoutes } from './http/ops.js';
 import { registerRoomRoutes } from './http/rooms.js';
-import { Metrics } from './metrics.js';
+import { runAuthenticate } from './identity.js';
+import { handleSignals, Lifecycle } from './lifecycle.js';
+import { createMatchmaker } from './matchmaker/index.js';
+import { addTraffic, emptyTraffic, Metrics, trafficValues } from './metrics.js';
 import type { NetloomOptions, NetloomServerApi } from './options.js';
 import { inProcessRunner } from './rooms/room.js';
 import { SeatSigner } from './seats.js';
+import { clientLimits } from './session/limits.js';
 import { SessionManager } from './session/manager.js';
 import { WEBSOCKET_LINK_DEFAULTS, WebSocketServerLink } from './transports/websocket.js';
 
@@ -31,8 +38,9 @@ async function netloomPlugin(app: FastifyInstance, options: NetloomOptions): Pro
   const nodeId = options.nodeId ?? randomBytes(6).toString('base64url');
   const driver = options.driver ?? memoryDriver();
   const log = app.log;
+  const ext = createExtensions({ options, clock, log, metrics });
   const control = new ControlPlane({
-    rooms: options.rooms,
+    rooms: ext.rooms,
     driver,
     runner: options.runner ?? inProcessRunner,
     signer: new SeatSigner(options.seatSecret ?? randomBytes(32)),
@@ -40,6 +48,9 @@ async function netloomPlugin(app: FastifyInstance, options: NetloomOptions): Pro
     clock,
     now: options.now ?? Date.now,
     seatTtlMs: options.seatTtlMs ?? 30_000,
+    maxRoomsPerType: options.maxRoomsPerType,
+    roomMetadata: options.roomMetadata,
+    endedRooms: options.endedRooms,
     log,
     metrics,
   });
@@ -51,32 +62,93 @@ async function netloomPlugin(app: FastifyInstance, options: NetloomOptions): Pro
       idleTimeoutMs: options.session?.idleTimeoutMs ?? 6_000,
       emptySessionMs: options.session?.emptySessionMs ?? 10_000,
       frameLimits,
+      limits: clientLimits(options.session?.limits),
       core: { maxBufferBytes: options.session?.maxBufferBytes ?? 1 << 20 },
     },
-    { clock, log, metrics, join: (sessionId, seat, port) => control.redeem(seat, sessionId, port) },
+    {
+      clock,
+      log,
+      metrics,
+      join: (sessionId, seat, port, holder) => control.redeem(seat, sessionId, port, { holder }),
+      extensions: ext.session,
+    },
   );
+  metrics.addSource('gauge', () => ({ sessions: sessions.size }));
+  metrics.addSource('counter', () => {
+    const traffic = emptyTraffic();
+    addTraffic(traffic, metrics.retiredTraffic);
+    for (const session of sessions.live()) addTraffic(traffic, session.core.stats());
+    return trafficValues(traffic);
+  });
+  // The shutdown bound is real time (not options.clock): it guarantees the process can exit.
+  const lifecycle = new Lifecycle({
+    clock: systemClock,
+    log,
+    server: () => api,
+    timeoutMs: options.shutdownTimeoutMs ?? 10_000,
+    steps: {
+      drain: () => sessions.drain(),
+      closeSessions: (reason) => {
+        let told = 0;
+        for (const session of sessions.live()) {
+          session.notice('server_shutdown', reason);
+          told++;
+        }
+        sessions.close();
+        return told;
+      },
+      disposeRooms: () => control.close(),
+    },
+  });
+  lifecycle.add(options.hooks);
   const transports = { websocket: `${prefix}/ws` };
   const withTransports = (r: SeatReservation) => ({ ...r, transports });
 
+  const matchmaker = createMatchmaker({
+    rooms: ext.rooms,
+    options: options.matchmaker,
+    clock,
+    log,
+    metrics,
+    api: () => api,
+  });
   const api: NetloomServerApi = {
+    ...ext.api(() => api, app),
     nodeId,
-    rooms: {
-      create: (type, createOptions) => control.create(type, createOptions),
-      joinOrCreate: async (type, joinData) => withTransports(await control.joinOrCreate(type, joinData)),
-      get: (roomId) => control.get(roomId),
-      list: (type) => control.list(type),
-      types: () => control.types,
-    },
-    seats: {
-      reserve: async (roomId, reserveOptions = {}) =>
-        withTransports(
-          await control.reserve(roomId, reserveOptions.joinData, { ttlMs: reserveOptions.ttlMs }),
-        ),
-    },
+    rooms: roomsApi(control, withTransports),
+    seats: seatsApi(control, withTransports),
     sessions: { count: () => sessions.size },
-    metrics: () => ({ ...metrics.snapshot(), sessions: sessions.size }),
+    matchmaker,
+    hooks: { ...lifecycle.api(), ...ext.hooks },
+    shutdown: async (shutdownOptions = {}) => {
+      const startedAt = performance.now();
+      const report = await lifecycle.shutdown(shutdownOptions);
+      const boundMs = shutdownOptions.timeoutMs ?? options.shutdownTimeoutMs ?? 10_000;
+      const left = Math.max(0, boundMs - (performance.now() - startedAt));
+      if (!(await closeWithin(app, left))) report.timedOut = true;
+      return report;
+    },
+    metrics: () => ({ ...metrics.snapshot(), rooms: metrics.sum('rooms') }),
   };
   app.decorate('netloom', api);
+
+  // Before @fastify/websocket registers its own preClose (which closes every socket), so that clients
+  // get the server_shutdown notice and CLOSE first.
+  app.addHook('preClose', async () => {
+    await lifecycle.shutdown();
+  });
+  app.addHook('onReady', async () => {
+    await lifecycle.bootstrap();
+  });
+  app.addHook('onListen', async () => {
+    await lifecycle.started();
+  });
+  if (options.handleSignals) {
+    const signals: NodeJS.Signals[] =
+      options.handleSignals === true ? ['SIGTERM', 'SIGINT'] : options.handleSignals;
+    const uninstall = handleSignals(signals, () => api.shutdown(), log);
+    app.addHook('onClose', async () => uninstall());
+  }
 
   if (!app.hasDecorator('websocketServer')) {
     await app.register(websocket, {
@@ -98,14 +170,12 @@ async function netloomPlugin(app: FastifyInstance, options: NetloomOptions): Pro
     log,
     api,
     transports,
-    authenticate: async (request) => {
-      if (!options.authenticate) return undefined;
-      const identity = await options.authenticate(request);
-      if (!identity) throw new NetloomError('auth_required', 'this request needs credentials');
-      return identity;
-    },
+    authenticate: (request) => runAuthenticate(options.authenticate, request),
   };
   registerRoomRoutes(ctx);
+  registerOpsRoutes(ctx, lifecycle);
+  registerMatchmakerRoutes(ctx);
+  await ext.register(ctx);
 
   app.get(transports.websocket, { websocket: true }, (socket) => {
     sessions.accept(new WebSocketServerLink(socket, options.websocket));
@@ -123,12 +193,26 @@ async function netloomPlugin(app: FastifyInstance, options: NetloomOptions): Pro
   );
 
   app.addHook('preClose', async () => {
+    matchmaker.close();
     sessions.close();
     control.close();
   });
   app.addHook('onClose', async () => {
     await driver.close();
   });
+}
+
+/** Closes the Fastify app, waiting at most `ms`; false when it did not finish in time. */
+async function closeWithin(app: FastifyInstance, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([app.close().then(() => true as const), late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** netloom as a Fastify plugin: `app.register(netloom, { rooms, driver })`. */

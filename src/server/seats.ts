@@ -1,6 +1,10 @@
 // Seat tokens: HMAC-SHA256-signed, expiring, single-use tickets that let one client into one room.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { NetloomError } from '../codec/errors.js';
+import type { Identity, Json } from './identity.js';
+
+/** Longest token accepted: a 2 KiB identity plus the other claims, base64url, fit with room to spare. */
+export const MAX_SEAT_TOKEN_CHARS = 4_000;
 
 /** What a seat token says. Short keys keep the token small. */
 export interface SeatClaims {
@@ -14,8 +18,15 @@ export interface SeatClaims {
   n: string;
   /** Expiry, ms since the epoch. */
   e: number;
-  /** User id, when the caller was authenticated. */
+  /** User id, when the seat was reserved for an authenticated user. */
   u?: string;
+  /** The user's identity data (with `u`). */
+  d?: { [key: string]: Json };
+}
+
+/** The identity a seat token carries, if any. */
+export function claimsIdentity(claims: SeatClaims): Identity | undefined {
+  return claims.u === undefined ? undefined : { userId: claims.u, data: claims.d ?? {} };
 }
 
 /** Signs and verifies seat tokens with one secret (HMAC-SHA256, base64url). */
@@ -38,7 +49,7 @@ export class SeatSigner {
    */
   verify(token: string, now: number, nodeId: string): SeatClaims {
     const dot = token.indexOf('.');
-    if (dot <= 0 || dot !== token.lastIndexOf('.') || token.length > 1024) {
+    if (dot <= 0 || dot !== token.lastIndexOf('.') || token.length > MAX_SEAT_TOKEN_CHARS) {
       throw new NetloomError('seat_invalid', 'not a seat token');
     }
     const body = token.slice(0, dot);
@@ -60,7 +71,10 @@ export class SeatSigner {
       typeof claims.t !== 'string' ||
       typeof claims.s !== 'string' ||
       typeof claims.n !== 'string' ||
-      typeof claims.e !== 'number'
+      typeof claims.e !== 'number' ||
+      (claims.u !== undefined && typeof claims.u !== 'string') ||
+      (claims.d !== undefined &&
+        (typeof claims.d !== 'object' || claims.d === null || Array.isArray(claims.d)))
     ) {
       throw new NetloomError('seat_invalid', 'seat token claims are incomplete');
     }

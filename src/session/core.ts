@@ -40,6 +40,10 @@ export interface SessionStats {
   loss: number;
   bytesIn: ChannelCounters;
   bytesOut: ChannelCounters;
+  /** Data messages delivered (reliable: once each; unreliable: fresh ones), per channel. */
+  messagesIn: ChannelCounters;
+  /** Data messages sent (reliable: once each, resends not counted; unreliable: those the link took). */
+  messagesOut: ChannelCounters;
   /** Reliable frames resent after a resume. */
   resent: number;
   /** Unreliable frames dropped because they were stale or duplicated. */
@@ -99,6 +103,8 @@ export class SessionCore {
   private failed = false;
   private readonly bytesIn: ChannelCounters = { reliable: 0, unreliable: 0 };
   private readonly bytesOut: ChannelCounters = { reliable: 0, unreliable: 0 };
+  private readonly messagesIn: ChannelCounters = { reliable: 0, unreliable: 0 };
+  private readonly messagesOut: ChannelCounters = { reliable: 0, unreliable: 0 };
 
   constructor(options: Partial<SessionCoreOptions> = {}) {
     this.options = { ...DEFAULT_SESSION_CORE_OPTIONS, ...options };
@@ -196,6 +202,7 @@ export class SessionCore {
           return;
         }
         this.delivered = frame.seq;
+        this.messagesIn.reliable++;
         this.noteDelivered();
         this.onmessage?.(frame.message, true);
         return;
@@ -213,6 +220,7 @@ export class SessionCore {
           this.loss += (lostNow - this.loss) * Math.min(1, ahead / 64);
         }
         this.lastUnreliable = frame.seq;
+        this.messagesIn.unreliable++;
         this.onmessage?.(frame.message, false);
         return;
       }
@@ -255,6 +263,8 @@ export class SessionCore {
       loss: this.loss,
       bytesIn: { ...this.bytesIn },
       bytesOut: { ...this.bytesOut },
+      messagesIn: { ...this.messagesIn },
+      messagesOut: { ...this.messagesOut },
       resent: this.resent,
       staleDropped: this.staleDropped,
       bufferedBytes: this.bufferBytes,
@@ -271,6 +281,7 @@ export class SessionCore {
   private pushReliable(spared: Uint8Array): boolean {
     if (this.failed) return false;
     this.nextSeq++;
+    this.messagesOut.reliable++;
     this.buffer.push(spared);
     this.bufferBytes += spared.length - FRAME_SPARE_BYTES;
     if (this.bufferBytes > this.options.maxBufferBytes) {
@@ -293,6 +304,7 @@ export class SessionCore {
     const link = this.link;
     if (!link || this.failed) return false;
     if (!sendSpared(link, 'unreliable', spared)) return false;
+    this.messagesOut.unreliable++;
     this.bytesOut.unreliable += spared.length - FRAME_SPARE_BYTES;
     return true;
   }

@@ -26,6 +26,9 @@ export async function startEchoServer(
   const app = await createServer({
     rooms: { echo: createEchoRoom(log, { reconnectionMs, tickRate, maxClients }) },
     ...rest,
+    // Stress tests send thousands of messages at once: the per-client message rate limit is off here
+    // unless a test sets `session.limits` itself (test/ops/rate-limit.test.ts does).
+    session: { ...rest.session, limits: rest.session?.limits ?? { messagesPerSecond: 0 } },
   });
   await app.listen({ port: 0, host: '127.0.0.1' });
   const port = (app.server.address() as AddressInfo).port;

@@ -65,8 +65,8 @@ describe('seat tokens', () => {
     const token = await seat(s);
     now += 31_000;
     expect(await refusedWith(s, hello(token))).toBe('seat_expired');
-    const rooms = await s.app.netloom.rooms.list('echo');
-    expect(rooms.map((r) => r.reserved + r.seated)).toEqual([0]);
+    const rooms = await s.app.netloom.rooms.list({ type: 'echo' });
+    expect(rooms.map((r) => r.reserved + r.clients)).toEqual([0]);
   });
 
   it('refuses a token for another node with seat_wrong_node', async () => {
@@ -188,7 +188,7 @@ describe('established sessions', () => {
     const peer = await rawPeer(s.port);
     peer.send(hello(await seat(s)));
     await until(() => peer.frames.some((f) => f.kind === FrameKind.Welcome));
-    const room = (await s.app.netloom.rooms.list('echo'))[0];
+    const room = (await s.app.netloom.rooms.list({ type: 'echo' }))[0];
     // Another member floods reliable broadcasts; the raw peer never acks them.
     const flooder = nodeClient(s.url);
     clients.push(flooder);

@@ -112,7 +112,7 @@ describe('rooms over WebSocket', () => {
     await until(() => server?.log.disposed === 1);
     expect(server.log.leaves).toEqual([{ id: room.clientId, reason: 'consented' }]);
     expect(server.log.drops).toEqual([]);
-    expect(await server.app.netloom.rooms.list('echo')).toEqual([]);
+    expect(await server.app.netloom.rooms.list({ type: 'echo' })).toEqual([]);
   });
 
   it('never seats more than maxClients under concurrent joins', async () => {
@@ -157,6 +157,6 @@ describe('client join options', () => {
     await expect(client().joinOrCreate('echo', {}, { protocol: clashing })).rejects.toMatchObject({
       code: 'protocol_invalid',
     });
-    expect(await server.app.netloom.rooms.list('echo')).toEqual([]); // refused before any seat was taken
+    expect(await server.app.netloom.rooms.list({ type: 'echo' })).toEqual([]); // refused before any seat was taken
   });
 });

@@ -27,6 +27,18 @@ export const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   ticket_limit: 429,
   rate_limited: 429,
   server_shutdown: 503,
+  // RPC: request bytes that fail the codec's checks are the caller's fault
+  frame_truncated: 400,
+  frame_trailing_bytes: 400,
+  frame_too_large: 413,
+  payload_invalid: 400,
+  payload_too_deep: 400,
+  list_too_long: 400,
+  string_too_long: 400,
+  session_unknown: 404,
+  message_too_large: 413,
+  rpc_timeout: 504,
+  rpc_failed: 500,
 };
 
 /** Sends `{ code, message }` with the code's status; unknown errors become a logged 500 `internal_error`. */

@@ -3,6 +3,8 @@ import type { ClientMessages, ServerMessages } from '../../codec/protocol.js';
 import type { Clock } from '../../shared/clock.js';
 import type { Identity } from '../identity.js';
 import type { Logger } from '../metrics.js';
+import type { RoomMember } from './presence.js';
+import type { RoomState, RoomStateLimits } from './room-state.js';
 
 /** What the server needs of a protocol at run time; every `defineProtocol(...)` result fits. */
 export interface AnyProtocol {
@@ -80,6 +82,19 @@ export interface Room<P extends AnyProtocol, D = undefined, U = unknown> {
   kick(client: RoomClient<U>, reason?: string): void;
   /** Ends the room: every client leaves with reason `disposed`. */
   dispose(): void;
+  /** Everyone in the room (dropped members in their reconnection window included), in join order. */
+  readonly members: readonly RoomMember[];
+  /** How many members the room has. A method so that a clustered driver can count across nodes. */
+  memberCount(): number;
+  /** Key-value state whose changes reach every client as `state-change` events (JSON values). */
+  readonly state: RoomState;
+  /** Tags given at creation (`rooms.create(type, { tags })`, or joinOrCreate's filter). */
+  readonly tags: Readonly<Record<string, string>>;
+  /** Takes no new seats (members stay); the room is still listed, with `locked: true`. */
+  lock(): Promise<void>;
+  unlock(): Promise<void>;
+  /** A private room is not listed nor matched by joinOrCreate; clients join it by id. */
+  setPrivate(flag: boolean): Promise<void>;
 }
 
 export type AuthResult<U> = { ok: true; data: U } | { ok: false; code?: 'auth_refused'; message?: string };
@@ -90,9 +105,20 @@ type Awaitable<T> = T | Promise<T>;
 export type MessageHandlers<P extends AnyProtocol, D, U> = {
   // Method-style (bivariant) signatures, so a definition with specific types fits AnyRoomDefinition.
   [K in keyof ClientMessages<P>]?: {
-    handle(room: Room<P, D, U>, client: RoomClient<U>, message: ClientMessages<P>[K]): void;
+    handle(
+      room: Room<P, D, U>,
+      client: RoomClient<U>,
+      message: ClientMessages<P>[K],
+      meta: MessageMeta,
+    ): void;
   }['handle'];
 };
+
+/** How a client message arrived. */
+export interface MessageMeta {
+  /** False when it came on the unreliable channel. */
+  reliable: boolean;
+}
 
 export interface RoomDefinition<P extends AnyProtocol, D = undefined, U = unknown> {
   protocol: P;
@@ -106,6 +132,18 @@ export interface RoomDefinition<P extends AnyProtocol, D = undefined, U = unknow
   autoDispose?: boolean;
   /** Builds `room.data` for each new room. */
   data?: () => D;
+  /**
+   * Send presence to clients: the member list on join, then `{ joins, leaves }` diffs (default
+   * true). Set false for very large rooms to save the bandwidth; `room.members` still works.
+   */
+  presence?: boolean;
+  /** Limits of `room.state` (defaults: 1,024 keys, keys of 256 bytes, values of 16 KiB as JSON). */
+  state?: Partial<RoomStateLimits>;
+  /**
+   * Once disposed, the room's id is remembered (in a bounded, expiring set) and joins by that id
+   * are refused with `match_ended` rather than `room_not_found` (default false; relayed matches set it).
+   */
+  tombstone?: boolean;
   onCreate?(room: Room<P, D, U>, options: unknown): Awaitable<void>;
   /** Runs when a seat is requested (before the client connects); refuse with `{ ok: false }`. */
   onAuth?(room: Room<P, D, U>, client: RoomClient<undefined>, joinData: unknown): Awaitable<AuthResult<U>>;

@@ -1,5 +1,6 @@
 // The runner seam: how the control plane and sessions talk to a running room, wherever its code runs.
 
+import type { PresenceMember, StateChange } from '../../codec/frames.js';
 import type { Clock } from '../../shared/clock.js';
 import type { Identity } from '../identity.js';
 import type { Logger, Metrics } from '../metrics.js';
@@ -11,6 +12,10 @@ export interface MemberPort {
   send(reliable: boolean, op: number, payload: Uint8Array): void;
   /** The room ended the membership (kick, dispose, expired window); the session tells the client. */
   ended(code: string, reason: string): void;
+  /** Members who joined and left (a joining member first gets everyone, itself included). */
+  presence(joins: PresenceMember[], leaves: string[]): void;
+  /** Room key-value state changes; `reset` replaces the client's copy (sent to a joining member). */
+  state(reset: boolean, changes: StateChange[]): void;
 }
 
 /**
@@ -29,7 +34,7 @@ export interface RoomHost {
   /** Seats the client holding a redeemed seat; runs onJoin. Throws `seat_invalid` for an unknown seat. */
   admit(seatId: string, sessionId: string, port: MemberPort): Promise<RoomClient<unknown>>;
   /** A room message from a member; throws NetloomError when the payload does not decode. */
-  receive(clientId: string, op: number, payload: Uint8Array): void;
+  receive(clientId: string, op: number, payload: Uint8Array, reliable?: boolean): void;
   /** The member's link is gone; returns the reconnection window granted in ms (0: it left). */
   drop(clientId: string): number;
   /** The member is back on a new link within its window. Returns false when it is no longer a member. */
@@ -48,6 +53,10 @@ export interface RoomSpec {
   clock: Clock;
   log: Logger;
   metrics: Metrics;
+  /** The room's tags, fixed at creation (default none). */
+  tags?: Readonly<Record<string, string>>;
+  /** Room code's `room.lock()` / `unlock()` / `setPrivate()`: the control plane updates the driver. */
+  setListing?(change: { locked?: boolean; private?: boolean }): Promise<void>;
   /** Called when a seated member leaves, so the control plane frees its seat. */
   onSeatFreed(seatId: string): void;
   /** Called once after the room disposed. */

@@ -14,6 +14,8 @@ import type {
 } from './define.js';
 import type { MemberPort, RoomHost, RoomRunner, RoomSpec } from './host.js';
 import { randomClientId } from './ids.js';
+import { type PresenceTarget, PresenceTracker, type RoomMember } from './presence.js';
+import { RoomStateStore } from './room-state.js';
 import { TickLoop } from './tick.js';
 
 interface Member {
@@ -42,7 +44,12 @@ const LEAVE_CODES: Record<LeaveReason, string> = {
 };
 
 type AnyDefinition = RoomDefinition<AnyProtocol, unknown, unknown>;
-type MessageHandler = (room: RoomRuntime, client: RoomClient<unknown>, message: unknown) => void;
+type MessageHandler = (
+  room: RoomRuntime,
+  client: RoomClient<unknown>,
+  message: unknown,
+  meta: { reliable: boolean },
+) => void;
 
 /** One room, run in-process. Implements both the room code's `Room` and the runner seam's `RoomHost`. */
 export class RoomRuntime implements Room<AnyProtocol, unknown, unknown>, RoomHost {
@@ -53,14 +60,19 @@ export class RoomRuntime implements Room<AnyProtocol, unknown, unknown>, RoomHos
   readonly log: Logger;
   readonly maxClients: number;
   readonly protocolHash: string;
+  readonly tags: Readonly<Record<string, string>>;
   private readonly def: AnyDefinition;
   private readonly metrics: Metrics;
   private readonly spec: RoomSpec;
-  private readonly members = new Map<string, Member>();
+  private readonly memberMap = new Map<string, Member>();
+  private readonly presence: PresenceTracker;
+  readonly state: RoomStateStore;
   private readonly clientView = new Map<string, RoomClient<unknown>>();
   private readonly pending = new Map<string, PendingSeat>();
   private readonly loop: TickLoop | null;
   private isDisposed = false;
+  /** True while this room counts in the `rooms{type}` gauge (from a successful start to dispose). */
+  private counted = false;
 
   constructor(spec: RoomSpec) {
     this.spec = spec;
@@ -72,7 +84,10 @@ export class RoomRuntime implements Room<AnyProtocol, unknown, unknown>, RoomHos
     this.metrics = spec.metrics;
     this.maxClients = this.def.maxClients ?? 16;
     this.protocolHash = this.def.protocol.hash;
+    this.tags = Object.freeze({ ...spec.tags });
     this.data = this.def.data ? this.def.data() : undefined;
+    this.presence = new PresenceTracker(this.def.presence !== false, () => this.targets());
+    this.state = new RoomStateStore(this.def.state, () => this.targets());
     const rate = this.def.tickRate ?? 0;
     const onTick = this.def.onTick;
     this.loop =
@@ -81,13 +96,21 @@ export class RoomRuntime implements Room<AnyProtocol, unknown, unknown>, RoomHos
             rate,
             this.clock,
             (dt) => this.guard('onTick', () => onTick(this, dt)),
-            () => this.metrics.inc('tick_overruns'),
+            () => this.metrics.inc(`tick_overruns{${this.type}}`),
           )
         : null;
   }
 
   get clients(): ReadonlyMap<string, RoomClient<unknown>> {
     return this.clientView;
+  }
+
+  get members(): RoomMember[] {
+    return this.presence.members;
+  }
+
+  memberCount(): number {
+    return this.presence.size;
   }
 
   get tick(): number {
@@ -102,23 +125,30 @@ export class RoomRuntime implements Room<AnyProtocol, unknown, unknown>, RoomHos
     const onCreate = this.def.onCreate;
     if (onCreate) await onCreate(this, options);
     this.loop?.start();
+    if (!this.isDisposed) {
+      this.counted = true;
+      this.metrics.gaugeAdd(`rooms{${this.type}}`, 1);
+      this.log.debug({}, 'room started');
+    }
   }
 
   // ---- Room (what room code calls) ----
 
   send(client: RoomClient<unknown>, type: string, message: unknown, options?: SendOptions): void {
-    const member = this.members.get(client.id);
+    const member = this.memberMap.get(client.id);
     if (!member) return;
+    this.flushPending();
     const { op, payload } = this.def.protocol.server.encodeTransient(type, message);
     member.port.send(options?.reliable ?? true, op, payload);
   }
 
   broadcast(type: string, message: unknown, options?: BroadcastOptions<unknown>): void {
+    this.flushPending();
     const { op, payload } = this.def.protocol.server.encodeTransient(type, message);
     const reliable = options?.reliable ?? true;
     const except = options?.except;
     const only = options?.only;
-    const targets = only ? only.map((c) => this.members.get(c.id)) : this.members.values();
+    const targets = only ? only.map((c) => this.memberMap.get(c.id)) : this.memberMap.values();
     for (const member of targets) {
       if (!member) continue;
       if (except && (Array.isArray(except) ? except.includes(member.client) : except === member.client))
@@ -128,7 +158,7 @@ export class RoomRuntime implements Room<AnyProtocol, unknown, unknown>, RoomHos
   }
 
   allowReconnection(client: RoomClient<unknown>, ms: number): void {
-    const member = this.members.get(client.id);
+    const member = this.memberMap.get(client.id);
     if (member) member.reconnectMs = Math.max(0, ms);
   }
 
@@ -136,11 +166,30 @@ export class RoomRuntime implements Room<AnyProtocol, unknown, unknown>, RoomHos
     this.removeMember(client.id, 'kicked', reason);
   }
 
+  lock(): Promise<void> {
+    return this.setListing({ locked: true });
+  }
+
+  unlock(): Promise<void> {
+    return this.setListing({ locked: false });
+  }
+
+  setPrivate(flag: boolean): Promise<void> {
+    return this.setListing({ private: flag });
+  }
+
+  private async setListing(change: { locked?: boolean; private?: boolean }): Promise<void> {
+    if (this.isDisposed) return;
+    await this.spec.setListing?.(change);
+  }
+
   dispose(): void {
     if (this.isDisposed) return;
     this.isDisposed = true;
+    if (this.counted) this.metrics.gaugeAdd(`rooms{${this.type}}`, -1);
+    this.log.debug({}, 'room disposing');
     this.loop?.stop();
-    for (const id of [...this.members.keys()]) this.removeMember(id, 'disposed', 'room disposed');
+    for (const id of [...this.memberMap.keys()]) this.removeMember(id, 'disposed', 'room disposed');
     for (const seat of this.pending.values()) this.clock.clearTimeout(seat.timer);
     this.pending.clear();
     const onDispose = this.def.onDispose;
@@ -200,18 +249,22 @@ export class RoomRuntime implements Room<AnyProtocol, unknown, unknown>, RoomHos
       auth: seat.identity,
       state: 'joined' as 'joined' | 'dropped',
     };
-    this.members.set(client.id, { client, seatId, port, reconnectMs: 0, reconnectTimer: null });
+    this.flushPending(); // earlier diffs go to earlier members; the joiner gets snapshots instead
+    this.memberMap.set(client.id, { client, seatId, port, reconnectMs: 0, reconnectTimer: null });
     this.clientView.set(client.id, client);
+    this.log.debug({ clientId: client.id, sessionId, userId: client.userId }, 'client joined');
+    this.presence.add({ clientId: client.id, userId: client.userId }, port);
+    this.state.snapshotTo(port);
     const onJoin = this.def.onJoin;
     if (onJoin) await this.guardAsync('onJoin', async () => onJoin(this, client));
     return client;
   }
 
-  receive(clientId: string, op: number, payload: Uint8Array): void {
-    const member = this.members.get(clientId);
+  receive(clientId: string, op: number, payload: Uint8Array, reliable = true): void {
+    const member = this.memberMap.get(clientId);
     if (!member) return;
     const { name, value } = this.def.protocol.client.decode(op, payload);
-    this.metrics.inc('room_messages_in');
+    this.metrics.roomMessagesIn++;
     const handlers = this.def.messages as Record<string, MessageHandler | undefined> | undefined;
     const handler = handlers?.[name];
     if (!handler) {
@@ -219,21 +272,21 @@ export class RoomRuntime implements Room<AnyProtocol, unknown, unknown>, RoomHos
       return;
     }
     try {
-      handler(this, member.client, value);
+      handler(this, member.client, value, { reliable });
     } catch (err) {
       this.hookFailed(`messages.${name}`, err);
     }
   }
 
   drop(clientId: string): number {
-    const member = this.members.get(clientId);
+    const member = this.memberMap.get(clientId);
     if (!member) return 0;
     member.client.state = 'dropped';
     member.reconnectMs = 0;
     const onDrop = this.def.onDrop;
     if (onDrop) this.guard('onDrop', () => onDrop(this, member.client));
     else member.reconnectMs = this.def.reconnectionMs ?? 20_000;
-    if (!this.members.has(clientId)) return 0; // onDrop kicked it
+    if (!this.memberMap.has(clientId)) return 0; // onDrop kicked it
     if (member.reconnectMs <= 0) {
       this.removeMember(clientId, 'dropped', 'link lost');
       return 0;
@@ -246,7 +299,7 @@ export class RoomRuntime implements Room<AnyProtocol, unknown, unknown>, RoomHos
   }
 
   reconnect(clientId: string, port: MemberPort): boolean {
-    const member = this.members.get(clientId);
+    const member = this.memberMap.get(clientId);
     if (!member) return false;
     if (member.reconnectTimer !== null) this.clock.clearTimeout(member.reconnectTimer);
     member.reconnectTimer = null;
@@ -266,10 +319,12 @@ export class RoomRuntime implements Room<AnyProtocol, unknown, unknown>, RoomHos
   // ---- internals ----
 
   private removeMember(clientId: string, reason: LeaveReason, text: string): void {
-    const member = this.members.get(clientId);
+    const member = this.memberMap.get(clientId);
     if (!member) return;
-    this.members.delete(clientId);
+    this.memberMap.delete(clientId);
     this.clientView.delete(clientId);
+    this.log.debug({ clientId, sessionId: member.client.sessionId, reason }, 'client left');
+    this.presence.remove(clientId);
     if (member.reconnectTimer !== null) this.clock.clearTimeout(member.reconnectTimer);
     if (reason !== 'consented' && reason !== 'session_ended') member.port.ended(LEAVE_CODES[reason], text);
     this.spec.onSeatFreed(member.seatId);
@@ -279,6 +334,16 @@ export class RoomRuntime implements Room<AnyProtocol, unknown, unknown>, RoomHos
     else after();
   }
 
+  /** Sends batched presence and state changes now, so they reach clients before what follows. */
+  private flushPending(): void {
+    this.presence.flush();
+    this.state.flush();
+  }
+
+  private *targets(): Iterable<PresenceTarget> {
+    for (const m of this.memberMap.values()) yield { clientId: m.client.id, port: m.port };
+  }
+
   private expirePending(seatId: string): void {
     if (!this.pending.delete(seatId)) return;
     this.maybeAutoDispose();
@@ -286,7 +351,7 @@ export class RoomRuntime implements Room<AnyProtocol, unknown, unknown>, RoomHos
 
   private maybeAutoDispose(): void {
     if (this.isDisposed || this.def.autoDispose === false) return;
-    if (this.members.size === 0 && this.pending.size === 0) this.dispose();
+    if (this.memberMap.size === 0 && this.pending.size === 0) this.dispose();
   }
 
   private guard(hook: string, fn: () => void): void {

@@ -12,8 +12,11 @@ import {
 import type { Link } from '../../link/link.js';
 import type { SessionCoreOptions } from '../../session/core.js';
 import type { Clock, TimerHandle } from '../../shared/clock.js';
+import type { SessionExtensionHooks } from '../extensions.js';
+import type { Identity } from '../identity.js';
 import type { Logger, Metrics } from '../metrics.js';
 import type { MemberPort } from '../rooms/host.js';
+import type { ClientLimits } from './limits.js';
 import { type Membership, ServerSession } from './server-session.js';
 
 export interface SessionManagerOptions {
@@ -26,6 +29,8 @@ export interface SessionManagerOptions {
   /** A session with no room for this long is closed (default 10,000 ms). */
   emptySessionMs: number;
   frameLimits: FrameLimits;
+  /** Per-client message size and rate limits (default DEFAULT_CLIENT_LIMITS). */
+  limits?: ClientLimits;
   core: Partial<Omit<SessionCoreOptions, 'clock' | 'pingIntervalMs'>>;
 }
 
@@ -34,7 +39,15 @@ export interface SessionManagerDeps {
   log: Logger;
   metrics: Metrics;
   /** Redeems a seat token and seats the client in its room. */
-  join(sessionId: string, seat: string, port: MemberPort): Promise<Membership & { roomType: string }>;
+  join(
+    sessionId: string,
+    seat: string,
+    port: MemberPort,
+    /** The session: the seat's identity becomes its identity (first one wins; another user is `forbidden`). */
+    holder: { identity: Identity | undefined },
+  ): Promise<Membership & { roomType: string }>;
+  /** RPC requests, middleware, and session start/end for session data and pushes (see extensions.ts). */
+  extensions?: SessionExtensionHooks;
 }
 
 /** Owns every session of this node, keyed by secret token. */
@@ -43,6 +56,7 @@ export class SessionManager {
   private readonly pendingLinks = new Set<Link>();
   private sweepTimer: TimerHandle | null = null;
   private closed = false;
+  private draining = false;
 
   constructor(
     private readonly options: SessionManagerOptions,
@@ -55,10 +69,26 @@ export class SessionManager {
     return this.sessions.size;
   }
 
+  /** Every session of this node that has not ended. */
+  live(): IterableIterator<ServerSession> {
+    return this.sessions.values();
+  }
+
+  /** Shutdown has begun: refuse new links and new joins (`server_shutdown`); live sessions go on. */
+  drain(): void {
+    this.draining = true;
+  }
+
   /** Takes a freshly opened link and waits for its HELLO. */
   accept(link: Link): void {
     const { clock, metrics } = this.deps;
-    if (this.closed) {
+    if (this.closed || this.draining) {
+      if (link.isOpen) {
+        link.send(
+          'reliable',
+          encodeFrame({ kind: FrameKind.Close, code: 'server_shutdown', reason: 'server is shutting down' }),
+        );
+      }
       link.close('server_shutdown', 'server is shutting down');
       return;
     }
@@ -137,6 +167,7 @@ export class SessionManager {
       log: this.deps.log.child({ sessionId: id }),
       metrics: this.deps.metrics,
       frameLimits: this.options.frameLimits,
+      limits: this.options.limits,
       coreOptions: {
         ...this.options.core,
         // Clients ping (at the interval WELCOME gives them) and the server answers; a server ping
@@ -144,9 +175,16 @@ export class SessionManager {
         pingIntervalMs: 0,
         allocate: (size: number) => Buffer.allocUnsafe(size),
       },
-      join: (s: ServerSession, seat: string, port: MemberPort) => this.deps.join(s.id, seat, port),
+      join: (s: ServerSession, seat: string, port: MemberPort) =>
+        this.draining
+          ? Promise.reject(new NetloomError('server_shutdown', 'server is shutting down'))
+          : this.deps.join(s.id, seat, port, s),
+      rpc: this.deps.extensions?.rpc,
+      middleware: this.deps.extensions?.middleware,
       ended: (s: ServerSession) => {
         this.sessions.delete(s.token);
+        this.deps.extensions?.ended(s);
+        this.deps.metrics.retireTraffic(s.core.stats());
         this.deps.metrics.inc('sessions_ended');
       },
     };
@@ -154,7 +192,7 @@ export class SessionManager {
     // The seat is redeemed before the session is registered: a link without a valid seat gets no session.
     let membership: Membership & { roomType: string };
     try {
-      membership = await this.deps.join(id, hello.seat, session.port(hello.handle));
+      membership = await this.deps.join(id, hello.seat, session.port(hello.handle), session);
     } catch (err) {
       session.core.dispose();
       throw err;
@@ -166,6 +204,7 @@ export class SessionManager {
     }
     this.pendingLinks.delete(link);
     this.sessions.set(token, session);
+    this.deps.extensions?.opened(session);
     this.deps.metrics.inc('sessions_created');
     link.send('reliable', this.welcome(session, false));
     session.adopt(hello.handle, membership);

@@ -13,8 +13,10 @@ import { SessionCore, type SessionCoreOptions } from '../../session/core.js';
 import type { Clock, TimerHandle } from '../../shared/clock.js';
 import type { Identity } from '../identity.js';
 import type { Logger, Metrics } from '../metrics.js';
+import type { Middleware } from '../middleware.js';
 import type { LeaveReason } from '../rooms/define.js';
 import type { MemberPort, RoomHost } from '../rooms/host.js';
+import { type ClientLimits, DEFAULT_CLIENT_LIMITS, MessageRateLimit, RateVerdict } from './limits.js';
 
 /** A room membership carried by a session, named on the wire by a per-session handle. */
 export interface Membership {
@@ -29,10 +31,16 @@ export interface SessionContext {
   metrics: Metrics;
   frameLimits: FrameLimits;
   coreOptions: Partial<SessionCoreOptions>;
+  /** Per-client message size and rate limits (default DEFAULT_CLIENT_LIMITS). */
+  limits?: ClientLimits;
   /** Redeems a seat token and seats the client; resolves to the membership or throws NetloomError. */
   join(session: ServerSession, seat: string, port: MemberPort): Promise<Membership & { roomType: string }>;
   /** Called once when the session ended for good. */
   ended(session: ServerSession): void;
+  /** Answers an RPC request (absent: every request is answered `endpoint_unknown`). */
+  rpc?(session: ServerSession, message: Extract<Message, { kind: typeof MessageKind.RpcRequest }>): void;
+  /** Middleware on room messages in and out; its hooks are null while none is installed. */
+  middleware?: Middleware;
 }
 
 /** Server side of a session. Created by the SessionManager after a valid HELLO. */
@@ -48,6 +56,8 @@ export class ServerSession {
   private readonly pendingHandles = new Set<number>();
   /** When the session last became empty of rooms (null while it has some or a join is pending). */
   private emptySince: number | null = null;
+  private readonly limits: ClientLimits;
+  private readonly rate: MessageRateLimit | null;
 
   constructor(
     readonly id: string,
@@ -55,9 +65,17 @@ export class ServerSession {
     private readonly ctx: SessionContext,
   ) {
     this.core = new SessionCore({ ...ctx.coreOptions, clock: ctx.clock });
-    this.core.onmessage = (message) => this.onMessage(message);
+    this.core.onmessage = (message, reliable) => this.onMessage(message, reliable);
     this.core.onfatal = (error) => this.end(error.code, error.message);
     this.lastFrameAt = ctx.clock.now();
+    this.limits = ctx.limits ?? DEFAULT_CLIENT_LIMITS;
+    this.rate = MessageRateLimit.create(this.limits, this.lastFrameAt);
+  }
+
+  /** Sends the client a session-level notice (a warning such as `message_rate_exceeded`, or `server_shutdown`). */
+  notice(code: string, message: string): void {
+    if (this.state === 'ended') return;
+    this.core.sendMessage({ kind: MessageKind.Notice, code, message }, true);
   }
 
   /** Starts (or resumes) the session on `link`; `peerLastReceived` is what the client already has. */
@@ -136,6 +154,7 @@ export class ServerSession {
   end(code: string, reason: string, leaveReason: LeaveReason = 'session_ended'): void {
     if (this.state === 'ended') return;
     this.state = 'ended';
+    this.ctx.log.debug({ code, reason }, 'session ended');
     if (this.expiryTimer !== null) this.ctx.clock.clearTimeout(this.expiryTimer);
     for (const m of this.memberships.values()) m.room.leave(m.clientId, leaveReason);
     this.memberships.clear();
@@ -155,6 +174,8 @@ export class ServerSession {
   port(handle: number): MemberPort {
     return {
       send: (reliable, op, payload) => {
+        const hook = this.ctx.middleware?.send;
+        if (hook && !this.allowSend(hook, handle, reliable, op, payload)) return;
         this.core.sendRoom(reliable, handle, op, payload);
       },
       ended: (code, reason) => {
@@ -163,6 +184,14 @@ export class ServerSession {
         if (this.memberships.size === 0) this.emptySince = this.ctx.clock.now();
         if (this.state !== 'ended')
           this.core.sendMessage({ kind: MessageKind.Left, handle, code, reason }, true);
+      },
+      presence: (joins, leaves) => {
+        if (this.state !== 'ended')
+          this.core.sendMessage({ kind: MessageKind.Presence, handle, joins, leaves }, true);
+      },
+      state: (reset, changes) => {
+        if (this.state !== 'ended')
+          this.core.sendMessage({ kind: MessageKind.RoomState, handle, reset, changes }, true);
       },
     };
   }
@@ -179,10 +208,20 @@ export class ServerSession {
     switch (frame.kind) {
       case FrameKind.Reliable:
       case FrameKind.Unreliable:
+        if (bytes.length > this.limits.maxMessageBytes) {
+          this.protocolError(
+            new NetloomError(
+              'message_too_large',
+              `message of ${bytes.length} bytes exceeds ${this.limits.maxMessageBytes}`,
+            ),
+          );
+          return;
+        }
+        this.core.receive(frame, bytes.length);
+        return;
       case FrameKind.Ack:
       case FrameKind.Ping:
       case FrameKind.Pong:
-        this.ctx.metrics.inc('frames_in');
         this.core.receive(frame, bytes.length);
         return;
       case FrameKind.Close:
@@ -195,8 +234,15 @@ export class ServerSession {
     }
   }
 
-  private onMessage(message: Message): void {
+  private onMessage(message: Message, reliable = true): void {
     if (this.state === 'ended') return;
+    if (this.rate !== null) {
+      const verdict = this.rate.check(this.lastFrameAt);
+      if (verdict !== RateVerdict.Ok) {
+        this.overRate(verdict);
+        return;
+      }
+    }
     switch (message.kind) {
       case MessageKind.Room: {
         const m = this.memberships.get(message.handle);
@@ -204,8 +250,10 @@ export class ServerSession {
           this.ctx.metrics.inc('messages_unknown_handle');
           return;
         }
+        const hook = this.ctx.middleware?.receive;
+        if (hook && !this.allowReceive(hook, m, message.op, message.payload)) return;
         try {
-          m.room.receive(m.clientId, message.op, message.payload);
+          m.room.receive(m.clientId, message.op, message.payload, reliable);
         } catch (err) {
           this.protocolError(err);
         }
@@ -213,6 +261,13 @@ export class ServerSession {
       }
       case MessageKind.Join:
         void this.joinRoom(message.handle, message.seat);
+        return;
+      case MessageKind.RpcRequest:
+        if (this.ctx.rpc) this.ctx.rpc(this, message);
+        else {
+          const reply = { code: 'endpoint_unknown', message: 'this server has no endpoints' };
+          this.core.sendMessage({ kind: MessageKind.RpcResponse, id: message.id, ok: false, ...reply }, true);
+        }
         return;
       case MessageKind.Leave: {
         const m = this.memberships.get(message.handle);
@@ -228,6 +283,45 @@ export class ServerSession {
       }
       default:
         this.protocolError(new NetloomError('frame_malformed', 'message kind not accepted from a client'));
+    }
+  }
+
+  /** Runs the onMessage middleware on a room message from the client; false drops it. */
+  private allowReceive(
+    hook: NonNullable<Middleware['receive']>,
+    m: Membership,
+    op: number,
+    payload: Uint8Array,
+  ): boolean {
+    const { room, clientId } = m;
+    const base = { sessionId: this.id, identity: this.identity, roomId: room.id, roomType: room.type };
+    return hook({ ...base, clientId, op, size: payload.length, payload });
+  }
+
+  /** Runs the onSend middleware on a room message to the client; false drops it. */
+  private allowSend(
+    hook: NonNullable<Middleware['send']>,
+    handle: number,
+    reliable: boolean,
+    op: number,
+    payload: Uint8Array,
+  ): boolean {
+    const m = this.memberships.get(handle);
+    const base = { kind: 'room' as const, sessionId: this.id, identity: this.identity, roomId: m?.room.id };
+    return hook({ ...base, clientId: m?.clientId, op, reliable, size: payload.length, payload });
+  }
+
+  /** A message over the rate was dropped: warn the client, or kick it once the grace period is over. */
+  private overRate(verdict: RateVerdict): void {
+    this.ctx.metrics.inc('messages_rate_limited');
+    if (verdict === RateVerdict.Warn) {
+      this.ctx.metrics.inc('rate_limit_warnings');
+      this.ctx.log.warn({ code: 'message_rate_exceeded' }, 'client over the message rate: warned');
+      this.notice('message_rate_exceeded', 'too many messages: slow down or be disconnected');
+    } else if (verdict === RateVerdict.Kick) {
+      this.ctx.metrics.error('message_rate_exceeded');
+      this.ctx.log.warn({ code: 'message_rate_exceeded' }, 'client over the message rate: kicked');
+      this.end('message_rate_exceeded', 'too many messages', 'kicked');
     }
   }
 

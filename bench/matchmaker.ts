@@ -1,0 +1,95 @@
+// Matchmaker benchmark: tickets through validation, matching passes and delivery per wall-clock second; one JSON line.
+import os from 'node:os';
+import { Matchmaker } from '../src/server/matchmaker/index.js';
+import { Metrics, silentLogger } from '../src/server/metrics.js';
+import { ManualClock } from '../src/shared/clock.js';
+import type { MatchTicketRequest } from '../src/shared/matchmaking.js';
+import { mulberry32 } from '../src/shared/random.js';
+
+const TICKETS = Number(process.env.TICKETS ?? 40_000);
+/** Tickets arriving per simulated second. */
+const RATE = Number(process.env.RATE ?? 4_000);
+const INTERVAL_MS = Number(process.env.INTERVAL_MS ?? 500);
+
+const random = mulberry32(42);
+const regions = ['eu', 'us', 'asia', 'sa'];
+const modes = ['duel', 'squad', 'ffa'];
+
+function request(): MatchTicketRequest {
+  const region = regions[Math.floor(random() * regions.length)];
+  const mode = modes[Math.floor(random() * modes.length)];
+  const skill = Math.round(1500 + (random() + random() + random() - 1.5) * 800);
+  const party = random() < 0.1 ? ['a', 'b'] : undefined;
+  return {
+    roomType: 'arena',
+    properties: { region, mode, skill },
+    query: { region, mode, skill: { min: skill - 100, max: skill + 100 } },
+    minPlayers: 4,
+    maxPlayers: 4,
+    ...(party ? { party } : {}),
+  };
+}
+
+const clock = new ManualClock();
+const metrics = new Metrics();
+let rooms = 0;
+const mm = new Matchmaker(
+  {
+    clock,
+    log: silentLogger,
+    metrics,
+    capacity: (type) => (type === 'arena' ? 16 : undefined),
+    createRoom: async () => ({ id: `r${++rooms}` }),
+    reserveSeat: async (roomId) => ({
+      roomId,
+      roomType: 'arena',
+      seat: 'token',
+      expiresAt: 0,
+      transports: { websocket: '/netloom/ws' },
+    }),
+  },
+  {
+    intervalMs: INTERVAL_MS,
+    widening: { skill: { perSecond: 50, max: 400 } },
+    maxPendingTickets: TICKETS,
+    ticketsPerUser: TICKETS,
+  },
+);
+
+const requests = Array.from({ length: TICKETS }, request);
+const perPass = Math.max(1, Math.round((RATE * INTERVAL_MS) / 1000));
+const started = performance.now();
+let submitted = 0;
+let passes = 0;
+while (submitted < TICKETS) {
+  const end = Math.min(TICKETS, submitted + perPass);
+  for (; submitted < end; submitted++) await mm.submit(requests[submitted]);
+  clock.advance(INTERVAL_MS); // the timer runs one pass
+  await mm.settled();
+  passes++;
+}
+for (let i = 0; i < 20; i++) {
+  clock.advance(INTERVAL_MS);
+  await mm.settled();
+  passes++;
+}
+const seconds = (performance.now() - started) / 1000;
+const stats = mm.stats();
+const matched = metrics.get('matchmaker_tickets{matched}');
+mm.close();
+
+console.log(
+  JSON.stringify({
+    bench: 'matchmaker',
+    tickets: TICKETS,
+    arrival_per_sim_s: RATE,
+    passes,
+    matches: stats.matches,
+    matched_tickets: matched,
+    left_pending: stats.pending,
+    wall_s: Number(seconds.toFixed(3)),
+    tickets_per_s: Math.round(TICKETS / seconds),
+    node: process.version,
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+  }),
+);

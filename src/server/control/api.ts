@@ -1,0 +1,31 @@
+// The backend SDK objects `app.netloom.rooms` and `app.netloom.seats`: the ControlPlane plus connect URLs.
+import type { ControlPlane, SeatReservation } from '../control.js';
+import type { JoinTicket, NetloomServerApi } from '../options.js';
+
+/** `app.netloom.rooms`. */
+export function roomsApi(
+  control: ControlPlane,
+  ticket: (r: SeatReservation) => JoinTicket,
+): NetloomServerApi['rooms'] {
+  return {
+    create: (type, options) => control.create(type, options),
+    joinOrCreate: async (type, options) => ticket(await control.joinOrCreate(type, options)),
+    get: (roomId) => control.get(roomId),
+    list: (filter) => control.list(filter),
+    lock: (roomId) => control.setLocked(roomId, true),
+    unlock: (roomId) => control.setLocked(roomId, false),
+    setPrivate: (roomId, flag) => control.setPrivate(roomId, flag),
+    destroy: (roomId) => control.destroy(roomId),
+    types: () => control.types,
+  };
+}
+
+/** `app.netloom.seats`. */
+export function seatsApi(
+  control: ControlPlane,
+  ticket: (r: SeatReservation) => JoinTicket,
+): NetloomServerApi['seats'] {
+  return {
+    reserve: async (roomId, options) => ticket(await control.reserve(roomId, options)),
+  };
+}

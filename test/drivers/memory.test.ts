@@ -1,0 +1,5 @@
+// Runs the Driver conformance suite against the embedded memoryDriver().
+import { memoryDriver } from '../../src/server/drivers/memory.js';
+import { describeDriverConformance } from './conformance.js';
+
+describeDriverConformance('memoryDriver', () => memoryDriver());
