@@ -15,11 +15,13 @@ import { type Clock, systemClock } from '../shared/clock.js';
 import { Emitter } from '../shared/emitter.js';
 import type { MatchTicketRequest } from '../shared/matchmaking.js';
 import { type ReconnectOptions, ServerConnection } from './connection.js';
+import { controlRequest } from './http.js';
 import { Match, type MatchOptions, relayedProtocol } from './match.js';
 import { type MatchmakeOptions, type MatchResult, matchmake } from './matchmaker.js';
 import { type AnyNotices, assertNotices, type PushEvents, receivePush } from './push.js';
 import { type AnyClientProtocol, assertRoomProtocol, Room } from './room.js';
-import { controlRequest, type JsonValue, type RoomListing, roomListQuery } from './rooms-api.js';
+import type { JsonValue, RoomListing } from './rooms-api.js';
+import { roomListQuery } from './rooms-api.js';
 import { type CallOptions, RpcClient } from './rpc.js';
 import { connectWebSocket, type WebSocketConstructor } from './transports/websocket.js';
 
@@ -276,7 +278,7 @@ export class Client<E extends AnyEndpoints = AnyEndpoints, N extends AnyNotices 
   }
 
   private request(path: string, body: unknown): Promise<JoinTicket> {
-    return controlRequest<JoinTicket>(this.http(), 'POST', path, body);
+    return controlRequest<JoinTicket>(this.http(), 'POST', path, { body });
   }
 
   private http() {

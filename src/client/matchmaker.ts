@@ -1,7 +1,8 @@
 // The client's side of matchmaking: file a ticket, long-poll until it is matched, cancel it when aborted.
-import { isErrorCode, NetloomError } from '../codec/errors.js';
+import { NetloomError } from '../codec/errors.js';
 import type { MatchTicketRequest } from '../shared/matchmaking.js';
 import type { JoinTicket } from './client.js';
+import { type ControlRequest, type ControlRequestExtra, controlRequest } from './http.js';
 
 export interface MatchmakeOptions {
   /** Aborting cancels the ticket; the promise then rejects with `ticket_cancelled`. */
@@ -20,11 +21,8 @@ export interface MatchResult {
 }
 
 /** How the client reaches the control plane. */
-export interface MatchmakerHttp {
-  fetch: typeof fetch | undefined;
-  base: URL;
+export interface MatchmakerHttp extends ControlRequest {
   prefix: string;
-  headers: Record<string, string> | undefined;
 }
 
 /** The header naming an anonymous player's owner id (the server hands it out with the ticket). */
@@ -41,40 +39,14 @@ async function send<T>(
   http: MatchmakerHttp,
   method: 'GET' | 'POST' | 'DELETE',
   path: string,
-  extra: { body?: unknown; headers?: Record<string, string>; signal?: AbortSignal } = {},
+  extra: ControlRequestExtra = {},
 ): Promise<T> {
-  const doFetch = http.fetch ?? globalThis.fetch;
-  if (!doFetch) throw new NetloomError('transport_unavailable', 'no fetch available');
-  let response: Response;
   try {
-    response = await doFetch(new URL(path, http.base), {
-      method,
-      headers: {
-        ...(extra.body === undefined ? {} : { 'content-type': 'application/json' }),
-        ...http.headers,
-        ...extra.headers,
-      },
-      body: extra.body === undefined ? undefined : JSON.stringify(extra.body),
-      signal: extra.signal,
-    });
+    return await controlRequest<T>(http, method, path, extra);
   } catch (err) {
     if (extra.signal?.aborted) throw cancelled();
-    throw new NetloomError(
-      'link_error',
-      `control plane unreachable: ${err instanceof Error ? err.message : err}`,
-    );
+    throw err;
   }
-  const json = (await response.json().catch(() => null)) as
-    | (T & { code?: unknown; message?: unknown })
-    | null;
-  if (!response.ok || json === null) {
-    const code = typeof json?.code === 'string' && isErrorCode(json.code) ? json.code : 'internal_error';
-    throw new NetloomError(
-      code,
-      typeof json?.message === 'string' ? json.message : `HTTP ${response.status}`,
-    );
-  }
-  return json;
 }
 
 /**

@@ -9,7 +9,7 @@ import { type ErrorCode, isErrorCode, NetloomError } from '../codec/errors.js';
 import { DEFAULT_FRAME_LIMITS, type Message, MessageKind } from '../codec/frames.js';
 import type { Clock, TimerHandle } from '../shared/clock.js';
 import type { ServerConnection } from './connection.js';
-import { type ControlRequest, controlRequest } from './rooms-api.js';
+import { type ControlRequest, controlRequest } from './http.js';
 
 export interface CallOptions {
   /** Give up after this long with `rpc_timeout` (default: the client's `rpcTimeoutMs`, 10,000 ms). */
