@@ -28,4 +28,9 @@ export interface MatchTicketRequest {
    * result holds one seat per member. When the server authenticates, the submitter must be a member.
    */
   party?: string[];
+  /**
+   * Passed to the room's `onAuth` as the submitter's join data (e.g. `{ name }`), as with `joinOrCreate`;
+   * party members' seats get none. At most 4 KiB as JSON.
+   */
+  joinData?: unknown;
 }

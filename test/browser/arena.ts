@@ -14,12 +14,15 @@ export interface Player {
 
 export { type Demo, startDemo };
 
-/** Opens the demo as `name` in its own browser context (so it can go offline alone) and waits until it has joined. */
-export async function openPlayer(browser: Browser, demo: Demo, name: string): Promise<Player> {
+/**
+ * Opens the demo as `name` in its own browser context (so it can go offline alone) and waits until it has
+ * joined; `query` adds to the page's querystring (e.g. `play=duel`).
+ */
+export async function openPlayer(browser: Browser, demo: Demo, name: string, query = ''): Promise<Player> {
   const context = await browser.newContext({ viewport: { width: 640, height: 640 } });
   const page = await context.newPage();
   page.on('pageerror', (err) => console.error(`[${name}] page error:`, err));
-  await page.goto(`${demo.url}?name=${encodeURIComponent(name)}`);
+  await page.goto(`${demo.url}?name=${encodeURIComponent(name)}${query ? `&${query}` : ''}`);
   await page.waitForFunction(() => window.__demo?.status === 'connected' && window.__demo.playerId > 0);
   return { name, context, page };
 }
@@ -100,7 +103,7 @@ export async function closeAll(players: Player[]): Promise<void> {
 export const test = base.extend<{
   demoOptions: DemoOptions;
   demo: Demo;
-  join: (name: string) => Promise<Player>;
+  join: (name: string, query?: string) => Promise<Player>;
 }>({
   demoOptions: [{}, { option: true }],
   demo: async ({ demoOptions }, use) => {
@@ -114,8 +117,8 @@ export const test = base.extend<{
   join: async ({ browser, demo }, use) => {
     const opened: Player[] = [];
     try {
-      await use(async (name) => {
-        const player = await openPlayer(browser, demo, name);
+      await use(async (name, query) => {
+        const player = await openPlayer(browser, demo, name, query);
         opened.push(player);
         return player;
       });

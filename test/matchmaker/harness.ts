@@ -14,7 +14,7 @@ export interface Harness {
   /** Rooms created, in order, with their create options. */
   rooms: Array<{ id: string; type: string; options: unknown }>;
   /** Seats reserved, in order. */
-  seats: Array<{ roomId: string; identity: Identity | undefined }>;
+  seats: Array<{ roomId: string; identity: Identity | undefined; joinData: unknown }>;
   /** Moves the clock and waits for the matches it formed to be delivered. */
   advance(ms: number): Promise<void>;
   /** Makes the next room creation wait for the returned release function (or fail with `fail`). */
@@ -50,8 +50,8 @@ export function harness(options: MatchmakerOptions = {}): Harness {
         rooms.push({ id, type, options: roomOptions });
         return { id };
       },
-      reserveSeat: async (roomId, identity): Promise<JoinTicket> => {
-        seats.push({ roomId, identity });
+      reserveSeat: async (roomId, identity, joinData): Promise<JoinTicket> => {
+        seats.push({ roomId, identity, joinData });
         return {
           roomId,
           roomType: rooms.find((r) => r.id === roomId)?.type ?? '?',

@@ -212,6 +212,8 @@ describe('bad tickets', () => {
     ['countMultiple 0', ticket({ countMultiple: 0 })],
     ['no count fits countMultiple', ticket({ minPlayers: 3, maxPlayers: 5, countMultiple: 6 })],
     ['properties not an object', { ...ticket(), properties: [1, 2] }],
+    ['joinData over 4 KiB', ticket({ joinData: { name: 'x'.repeat(4_100) } })],
+    ['joinData not JSON (bigint)', { ...ticket(), joinData: 1n }],
     [
       'too many properties',
       ticket({ properties: Object.fromEntries(Array.from({ length: 33 }, (_, i) => [`k${i}`, i])) }),

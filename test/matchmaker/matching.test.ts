@@ -287,6 +287,29 @@ describe('parties', () => {
     expect(byRoomSeat).toEqual(['ann', 'cat', 'dan', null]);
   });
 
+  it("hands the submitter's joinData to its own seat only (party members get none)", async () => {
+    const h = harness();
+    await h.mm.submit(
+      ticket({ party: ['ann', 'bob'], minPlayers: 3, maxPlayers: 3, joinData: { name: 'A' } }),
+      {
+        identity: user('ann'),
+      },
+    );
+    await h.mm.submit(ticket({ minPlayers: 3, maxPlayers: 3, joinData: { name: 'C' } }), {
+      identity: user('cat'),
+    });
+    await h.mm.step();
+    const byUser = h.seats.map((s) => [s.identity?.userId ?? null, s.joinData]);
+    expect(byUser).toEqual(
+      expect.arrayContaining([
+        ['ann', { name: 'A' }],
+        [null, undefined],
+        ['cat', { name: 'C' }],
+      ]),
+    );
+    expect(h.seats).toHaveLength(3);
+  });
+
   it('gives every party seat an identity when trustPartyIds is set', async () => {
     const h = harness({ trustPartyIds: true });
     await h.mm.submit(ticket({ party: ['ann', 'bob'], minPlayers: 2, maxPlayers: 2 }), {

@@ -1,6 +1,6 @@
 // The read-only debug view the arena client exposes as `window.__demo`, for tests and curious players.
 
-export type DemoStatus = 'joining' | 'connected' | 'reconnecting' | 'left' | 'refused';
+export type DemoStatus = 'joining' | 'matchmaking' | 'connected' | 'reconnecting' | 'left' | 'refused';
 
 export interface RosterEntry {
   id: number;
@@ -11,6 +11,8 @@ export interface RosterEntry {
 export interface DemoDebug {
   /** This player's name (from `?name=` or random). */
   name: string;
+  /** `quick`: joinOrCreate into a public arena; `duel`: a two-player arena found by the matchmaker. */
+  mode: 'quick' | 'duel';
   status: DemoStatus;
   /** Why the join was refused or the room was left, if it was. */
   error: string | null;

@@ -1,4 +1,4 @@
-// The arena demo's browser client: joins the room, steers with the keyboard, draws everyone, shows transport and RTT.
+// The arena demo's browser client: a lobby (quick play or matchmade duel), then steering, drawing, transport and RTT.
 import { Client, NetloomError } from '../../../src/client/index.js';
 import { MAX_NAME, protocol, TICK_RATE, validName } from '../protocol.js';
 import type { DemoDebug } from './debug.js';
@@ -23,6 +23,7 @@ let steer: { dx: number; dy: number; until: number } | null = null;
 
 const demo: DemoDebug = {
   name: pickName(),
+  mode: 'quick',
   status: 'joining',
   error: null,
   roomId: null,
@@ -52,8 +53,28 @@ window.__demo = demo;
 const client = new Client(location.origin);
 const keys = listenKeys(window, () => demo.sendMarks(1));
 
+/** `?play=duel` asks the matchmaker for a private two-player arena; anything else is quick play. */
+const mode: DemoDebug['mode'] =
+  new URLSearchParams(location.search).get('play') === 'duel' ? 'duel' : 'quick';
+demo.mode = mode;
+
+/** The lobby: quick play joins the oldest public arena with room; a duel waits for a matchmade opponent. */
+async function enterRoom() {
+  if (mode === 'quick') return client.joinOrCreate('arena', { name: demo.name }, { protocol });
+  demo.status = 'matchmaking';
+  const match = await client.matchmake({
+    roomType: 'arena',
+    properties: { mode: 'duel' },
+    query: { mode: 'duel' },
+    minPlayers: 2,
+    maxPlayers: 2,
+    joinData: { name: demo.name },
+  });
+  return client.join(match.seat, { protocol });
+}
+
 async function start(): Promise<void> {
-  const room = await client.joinOrCreate('arena', { name: demo.name }, { protocol });
+  const room = await enterRoom();
   demo.status = 'connected';
   demo.roomId = room.id;
   demo.clientId = room.clientId;
@@ -153,7 +174,8 @@ async function start(): Promise<void> {
 
 function updateHud(): void {
   const online = demo.roster.filter((p) => p.online).length;
-  const lines = [`${demo.name} · ${demo.status}${demo.error ? ` (${demo.error})` : ''}`];
+  const lines = [`${demo.name} · ${demo.mode} · ${demo.status}${demo.error ? ` (${demo.error})` : ''}`];
+  if (demo.status === 'matchmaking') lines.push('waiting for an opponent (open another tab with ?play=duel)');
   if (demo.roomId !== null) {
     lines.push(`players ${online}/${demo.roster.length} online · marks sent ${demo.marksSent}`);
     lines.push(`transport ${demo.transport} · rtt ${demo.rtt === null ? '–' : `${demo.rtt.toFixed(1)} ms`}`);

@@ -21,6 +21,7 @@ export function ticketBodySchema(options: NetloomContext['options']): Record<str
     required: ['roomType', 'minPlayers', 'maxPlayers'],
     properties: {
       roomType: { type: 'string', minLength: 1, maxLength: limits.maxRoomTypeLength },
+      joinData: {},
       properties: {
         type: 'object',
         maxProperties: limits.maxProperties,

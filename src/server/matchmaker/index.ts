@@ -46,7 +46,8 @@ export function createMatchmaker(parts: {
       capacity: (type) =>
         Object.hasOwn(rooms, type) ? (rooms[type].maxClients ?? DEFAULT_MAX_CLIENTS) : undefined,
       createRoom: (type, options) => parts.api().rooms.create(type, { options, private: true }),
-      reserveSeat: (roomId, identity) => parts.api().seats.reserve(roomId, identity ? { identity } : {}),
+      reserveSeat: (roomId, identity, joinData) =>
+        parts.api().seats.reserve(roomId, { ...(identity ? { identity } : {}), joinData }),
     },
     parts.options,
   );

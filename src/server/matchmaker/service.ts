@@ -298,7 +298,9 @@ export class Matchmaker implements MatchmakerApi {
       const results = await Promise.all(
         records.map(async (record): Promise<TicketStatus> => {
           const members = this.members(record);
-          const seats = await Promise.all(members.map((m) => this.deps.reserveSeat(room.id, m.identity)));
+          const seats = await Promise.all(
+            members.map((m) => this.deps.reserveSeat(room.id, m.identity, m.joinData)),
+          );
           const byKey: Record<string, JoinTicket> = {};
           members.forEach((m, i) => {
             byKey[m.key] = seats[i];
@@ -318,11 +320,15 @@ export class Matchmaker implements MatchmakerApi {
     }
   }
 
-  private members(record: TicketRecord): Array<{ key: string; identity: Identity | undefined }> {
-    const { party } = record.entry.ticket;
-    if (!party) return [{ key: 'self', identity: record.identity }];
+  private members(
+    record: TicketRecord,
+  ): Array<{ key: string; identity: Identity | undefined; joinData: unknown }> {
+    const { party, joinData } = record.entry.ticket;
+    if (!party) return [{ key: 'self', identity: record.identity, joinData }];
+    const self = this.selfKey(record);
     return party.map((userId) => ({
       key: userId,
+      joinData: userId === self ? joinData : undefined,
       identity:
         userId === record.identity?.userId
           ? record.identity

@@ -46,6 +46,8 @@ export interface NormalizedTicket {
   party: string[] | undefined;
   /** Players this ticket brings (party size, or 1). */
   players: number;
+  /** The submitter's join data, for the room's onAuth. */
+  joinData: unknown;
 }
 
 export interface ValidateContext {
@@ -64,7 +66,11 @@ const TICKET_KEYS = new Set([
   'maxPlayers',
   'countMultiple',
   'party',
+  'joinData',
 ]);
+
+/** Largest `joinData` of a ticket, as JSON (the HTTP body limit bounds it too). */
+export const MAX_TICKET_JOIN_DATA_BYTES = 4_096;
 
 function invalid(message: string): never {
   throw new NetloomError('ticket_invalid', message);
@@ -196,7 +202,23 @@ export function validateTicket(input: unknown, ctx: ValidateContext): Normalized
     countMultiple,
     party,
     players,
+    joinData: checkJoinData(request.joinData),
   };
+}
+
+function checkJoinData(value: unknown): unknown {
+  if (value === undefined) return undefined;
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(value);
+  } catch {
+    invalid('joinData must be JSON');
+  }
+  if (json === undefined) invalid('joinData must be JSON');
+  if (new TextEncoder().encode(json).length > MAX_TICKET_JOIN_DATA_BYTES) {
+    invalid(`joinData is larger than ${MAX_TICKET_JOIN_DATA_BYTES} bytes as JSON`);
+  }
+  return JSON.parse(json) as unknown;
 }
 
 /** Fills in and checks ticket limits given as options; a bad option throws `request_invalid`. */

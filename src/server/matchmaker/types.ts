@@ -119,7 +119,7 @@ export interface MatchmakerDeps {
   /** Seats in a room of `type`, or undefined when the server has no such type. */
   capacity(type: string): number | undefined;
   createRoom(type: string, options: unknown): Promise<{ id: string }>;
-  reserveSeat(roomId: string, identity: Identity | undefined): Promise<JoinTicket>;
+  reserveSeat(roomId: string, identity: Identity | undefined, joinData?: unknown): Promise<JoinTicket>;
   log: Logger;
   metrics: Metrics;
 }
