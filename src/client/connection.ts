@@ -1,5 +1,5 @@
 // ServerConnection: the client's session with one server node — handshake, room handles, resume after link loss.
-import { type ErrorCode, isErrorCode, NetloomError } from '../codec/errors.js';
+import { type ErrorCode, NetloomError } from '../codec/errors.js';
 import {
   DEFAULT_FRAME_LIMITS,
   decodeFrame,
@@ -16,6 +16,7 @@ import {
 import type { Link, TransportName } from '../link/link.js';
 import { SessionCore, type SessionCoreOptions, type SessionStats } from '../session/core.js';
 import type { Clock, TimerHandle } from '../shared/clock.js';
+import { asNetloomError, codeOf, handshake } from './handshake.js';
 
 /** A session-level message (not bound to a room handle): RPC responses, notices, pushes. */
 export type SessionMessage = Exclude<Message, { handle: number }>;
@@ -162,7 +163,7 @@ export class ServerConnection {
     this.state = 'connecting';
     const link = await this.options.connect();
     const hello = encodeFrame({ kind: FrameKind.Hello, version: WIRE_VERSION, mode: 'new', handle, seat });
-    await this.handshake(link, hello, (welcome) => {
+    await handshake(link, hello, this.options, (welcome) => {
       this.token = welcome.sessionToken;
       this.use(link, welcome);
     });
@@ -181,53 +182,6 @@ export class ServerConnection {
     };
     this.core.attach(link, welcome.lastReceived);
     this.scheduleIdleCheck();
-  }
-
-  /**
-   * Sends HELLO on a fresh link and waits for WELCOME (or a CLOSE saying why not). `accept` runs
-   * synchronously on WELCOME, so frames that follow it in the same read are not missed.
-   */
-  private handshake(link: Link, hello: Uint8Array, accept: (welcome: Welcome) => void): Promise<void> {
-    const { clock } = this.options;
-    return new Promise<void>((resolve, reject) => {
-      const timer = clock.setTimeout(() => {
-        link.close('handshake_timeout', 'no WELCOME');
-        reject(new NetloomError('handshake_timeout', 'server did not answer HELLO'));
-      }, this.options.handshakeTimeoutMs);
-      link.onclose = (info) => {
-        clock.clearTimeout(timer);
-        reject(new NetloomError('link_closed', `link closed during handshake: ${info.reason}`));
-      };
-      link.onframe = (bytes) => {
-        clock.clearTimeout(timer);
-        link.onframe = null;
-        link.onclose = null;
-        let frame: Frame;
-        try {
-          frame = decodeFrame(bytes, DEFAULT_FRAME_LIMITS);
-        } catch (err) {
-          link.close('handshake_invalid', 'bad WELCOME');
-          reject(asNetloomError(err));
-          return;
-        }
-        if (frame.kind === FrameKind.Welcome) {
-          try {
-            accept(frame);
-            resolve();
-          } catch (err) {
-            reject(asNetloomError(err));
-          }
-        } else {
-          link.close('normal', 'handshake refused');
-          reject(
-            frame.kind === FrameKind.Close
-              ? new NetloomError(codeOf(frame.code), frame.reason)
-              : new NetloomError('handshake_invalid', 'expected WELCOME'),
-          );
-        }
-      };
-      link.send('reliable', hello);
-    });
   }
 
   private onFrame(bytes: Uint8Array): void {
@@ -340,7 +294,7 @@ export class ServerConnection {
           lastReceived: this.core.lastReceived,
         });
         let resumed = false;
-        await this.handshake(link, hello, (welcome) => {
+        await handshake(link, hello, this.options, (welcome) => {
           if (this.state !== 'reconnecting') {
             link.close('normal', 'connection closed meanwhile');
             return;
@@ -410,13 +364,4 @@ export class ServerConnection {
     }
     this.onempty?.();
   }
-}
-
-function codeOf(code: string): ErrorCode {
-  return isErrorCode(code) ? code : 'internal_error';
-}
-
-function asNetloomError(err: unknown): NetloomError {
-  if (err instanceof NetloomError) return err;
-  return new NetloomError('link_error', err instanceof Error ? err.message : String(err));
 }
