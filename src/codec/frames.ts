@@ -6,6 +6,7 @@ import { decodeMessage, encodeMessage, type Message, MessageKind, readBool } fro
 export {
   decodeMessage,
   encodeMessage,
+  MAX_SIGNAL_BYTES,
   MAX_STATE_VALUE_BYTES,
   type Message,
   MessageKind,
@@ -27,6 +28,14 @@ export const FrameKind = {
   Ping: 0x06,
   Pong: 0x07,
   Close: 0x08,
+  /**
+   * Sent on a link that is to carry the session from now on (transport upgrade or fallback): the
+   * receiver makes it its sending link and resends its unacknowledged reliable frames after
+   * `lastReceived` there. The other link stays open as a standby.
+   */
+  Switch: 0x09,
+  /** The answer to SWITCH, on the same link: the receiver now sends on it too. */
+  SwitchAck: 0x0a,
 } as const;
 
 /** Limits applied while decoding untrusted frames. Every limit has a default. */
@@ -68,7 +77,8 @@ export type Frame =
   | { kind: typeof FrameKind.Ack; lastReceived: number }
   | { kind: typeof FrameKind.Ping; id: number }
   | { kind: typeof FrameKind.Pong; id: number }
-  | { kind: typeof FrameKind.Close; code: string; reason: string };
+  | { kind: typeof FrameKind.Close; code: string; reason: string }
+  | { kind: typeof FrameKind.Switch | typeof FrameKind.SwitchAck; lastReceived: number };
 
 /**
  * Decodes one frame from untrusted bytes. Never reads out of bounds; throws a NetloomError
@@ -128,6 +138,10 @@ export function decodeFrame(bytes: Uint8Array, limits: FrameLimits = DEFAULT_FRA
     case FrameKind.Close:
       frame = { kind, code: r.string(maxS), reason: r.string(maxS) };
       break;
+    case FrameKind.Switch:
+    case FrameKind.SwitchAck:
+      frame = { kind, lastReceived: r.varuint() };
+      break;
     default:
       throw new NetloomError('unknown_frame_kind', `unknown frame kind 0x${kind.toString(16)}`);
   }
@@ -168,6 +182,10 @@ export function encodeFrame(frame: Frame): Uint8Array {
       break;
     case FrameKind.Close:
       w.string(frame.code).string(frame.reason);
+      break;
+    case FrameKind.Switch:
+    case FrameKind.SwitchAck:
+      w.varuint(frame.lastReceived);
       break;
   }
   return w.finish();

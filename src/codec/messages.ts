@@ -22,6 +22,8 @@ export const MessageKind = {
   Notice: 0x1a,
   /** Session level: a server message (broadcast or multicast) typed by the server's notice protocol. */
   Push: 0x1b,
+  /** Session level: a signaling message (WebRTC offer, answer, candidate, ...) to or from `peer` ('' = the server). */
+  Signal: 0x1c,
 } as const;
 
 /** One room member as presence reports it. */
@@ -57,7 +59,8 @@ export type Message =
   | { kind: typeof MessageKind.Presence; handle: number; joins: PresenceMember[]; leaves: string[] }
   | { kind: typeof MessageKind.RoomState; handle: number; reset: boolean; changes: StateChange[] }
   | { kind: typeof MessageKind.Notice; code: string; message: string }
-  | { kind: typeof MessageKind.Push; op: number; payload: Uint8Array };
+  | { kind: typeof MessageKind.Push; op: number; payload: Uint8Array }
+  | { kind: typeof MessageKind.Signal; peer: string; payload: string };
 
 /** Messages that name a room membership by its handle. */
 export type RoomScopedMessage = Extract<Message, { handle: number }>;
@@ -122,10 +125,15 @@ export function decodeMessage(r: ByteReader, maxS: number): Message {
       return { kind, code: r.string(maxS), message: r.string(maxS) };
     case MessageKind.Push:
       return { kind, op: r.varuint(), payload: r.rest() };
+    case MessageKind.Signal:
+      return { kind, peer: r.string(maxS), payload: r.string(MAX_SIGNAL_BYTES) };
     default:
       throw new NetloomError('unknown_frame_kind', `unknown message kind 0x${kind.toString(16)}`);
   }
 }
+
+/** Longest signaling payload (JSON text: an SDP offer or answer with its candidates) on the wire. */
+export const MAX_SIGNAL_BYTES = 32_768;
 
 /** Longest JSON value of one room-state key on the wire (the frame limit bounds it further). */
 export const MAX_STATE_VALUE_BYTES = 65_536;
@@ -190,6 +198,9 @@ export function encodeMessage(w: ByteWriter, message: Message): void {
       break;
     case MessageKind.Push:
       w.varuint(message.op).bytes(message.payload);
+      break;
+    case MessageKind.Signal:
+      w.string(message.peer).string(message.payload);
       break;
   }
 }

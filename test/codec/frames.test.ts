@@ -54,6 +54,7 @@ const MESSAGES: Message[] = [
   },
   { kind: MessageKind.Notice, code: 'message_rate_exceeded', message: 'slow down' },
   { kind: MessageKind.Push, op: 2, payload: Uint8Array.from([1]) },
+  { kind: MessageKind.Signal, peer: '', payload: '{"type":"offer","sdp":"v=0"}' },
 ];
 
 function hasList(frame: Frame): boolean {
@@ -101,6 +102,8 @@ const FRAMES: Frame[] = [
   { kind: FrameKind.Ping, id: 42 },
   { kind: FrameKind.Pong, id: 128 },
   { kind: FrameKind.Close, code: 'idle_timeout', reason: 'no traffic for 15 s' },
+  { kind: FrameKind.Switch, lastReceived: 12345 },
+  { kind: FrameKind.SwitchAck, lastReceived: 0 },
   ...MESSAGES.map((message, i): Frame => ({ kind: FrameKind.Reliable, seq: 1 + i * 1000, message })),
   ...MESSAGES.map((message, i): Frame => ({ kind: FrameKind.Unreliable, seq: 65535 - i, message })),
 ];
@@ -136,10 +139,10 @@ describe('frame envelope', () => {
   });
 
   it('refuses unknown frame kinds, unknown message kinds and malformed fields', () => {
-    for (const kind of [0x00, 0x09, 0x7f, 0xff]) {
+    for (const kind of [0x00, 0x0b, 0x7f, 0xff]) {
       expect(codeOf(() => decodeFrame(Uint8Array.from([kind, 0])))).toBe('unknown_frame_kind');
     }
-    for (const kind of [0x00, 0x0f, 0x1c, 0xff]) {
+    for (const kind of [0x00, 0x0f, 0x1d, 0xff]) {
       expect(codeOf(() => decodeFrame(Uint8Array.from([FrameKind.Reliable, 1, kind, 0])))).toBe(
         'unknown_frame_kind',
       );
