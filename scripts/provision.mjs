@@ -1,4 +1,4 @@
-// Provisioning for `npm test`: makes sure Chromium and redis-server exist, installing them with apt when root.
+// Provisioning for `npm test`: makes sure Chromium, redis-server and iproute2 (`ip`, for network-namespace tests) exist, installing them with apt when root.
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
@@ -36,9 +36,10 @@ if (!executable(chromiumPath)) {
   missing.push('chromium');
 }
 if (!onPath('redis-server')) missing.push('redis-server');
+if (!onPath('ip')) missing.push('iproute2');
 
 if (missing.length === 0) {
-  console.log(`provision: ok (chromium at ${chromiumPath}, redis-server on PATH)`);
+  console.log(`provision: ok (chromium at ${chromiumPath}, redis-server and ip on PATH)`);
   process.exit(0);
 }
 
@@ -85,6 +86,7 @@ run(['install', '-y', ...missing]);
 const still = [];
 if (!executable(chromiumPath)) still.push(`chromium (expected at ${chromiumPath})`);
 if (!onPath('redis-server')) still.push('redis-server');
+if (!onPath('ip')) still.push('iproute2 (ip)');
 if (still.length > 0) {
   console.error(`provision: still missing after install: ${still.join(', ')}.`);
   process.exit(1);

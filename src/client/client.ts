@@ -9,12 +9,13 @@ import type {
 } from '../codec/endpoints.js';
 import type { NetloomError } from '../codec/errors.js';
 import { MessageKind } from '../codec/frames.js';
-import type { Link } from '../link/link.js';
+import type { Link, TransportName } from '../link/link.js';
 import type { SessionCoreOptions } from '../session/core.js';
 import { type Clock, systemClock } from '../shared/clock.js';
 import { Emitter } from '../shared/emitter.js';
 import type { MatchTicketRequest } from '../shared/matchmaking.js';
-import { type ReconnectOptions, ServerConnection } from './connection.js';
+import type { IceServer } from '../signaling/messages.js';
+import { type ReconnectOptions, ServerConnection, type TransportChange } from './connection.js';
 import { controlRequest } from './http.js';
 import { Match, type MatchOptions, relayedProtocol } from './match.js';
 import { type MatchmakeOptions, type MatchResult, matchmake } from './matchmaker.js';
@@ -23,7 +24,9 @@ import { type AnyClientProtocol, assertRoomProtocol, Room } from './room.js';
 import type { JsonValue, RoomListing } from './rooms-api.js';
 import { roomListQuery } from './rooms-api.js';
 import { type CallOptions, RpcClient } from './rpc.js';
+import { type ClientPeerOptions, createClientPeer, webRtcAvailable } from './transports/webrtc.js';
 import { connectWebSocket, type WebSocketConstructor } from './transports/websocket.js';
+import type { UpgradeEvent, UpgradeOptions, UpgradePeer, UpgradeTransport } from './upgrade.js';
 
 /** What the control plane answers to a join request. */
 export interface JoinTicket {
@@ -31,7 +34,14 @@ export interface JoinTicket {
   roomType: string;
   seat: string;
   expiresAt: number;
-  transports: { websocket: string };
+  /** Where to connect: the WebSocket path, and `webrtc` when the server offers it (with ICE servers for the client). */
+  transports: { websocket: string; webrtc?: { iceServers: IceServer[] } };
+}
+
+/** `ClientOptions.webrtc`: the client's WebRTC peers. */
+export interface ClientWebRtcOptions extends Omit<ClientPeerOptions, 'iceServers'> {
+  /** Makes the peer of an upgrade instead of `createClientPeer` (tests, or another WebRTC stack). */
+  createPeer?: (iceServers: IceServer[]) => UpgradePeer;
 }
 
 export interface ClientOptions<E extends AnyEndpoints = AnyEndpoints, N extends AnyNotices = AnyNotices> {
@@ -62,6 +72,17 @@ export interface ClientOptions<E extends AnyEndpoints = AnyEndpoints, N extends 
    * from `netloom/client` to try a game under bad network conditions, or to kill links in tests.
    */
   wrapLink?: (link: Link) => Link;
+  /**
+   * Transports in order of preference (default `['webtransport', 'webrtc', 'websocket']`). The client
+   * connects over WebSocket first, then upgrades to the first one listed before `websocket` that the
+   * server offers and this runtime has (a browser without RTCPeerConnection stays on WebSocket).
+   * `['websocket']` never upgrades. WebTransport is not built yet and is skipped.
+   */
+  transports?: TransportName[];
+  /** WebRTC peers: in Node pass `RTCPeerConnection` (werift's, adapted); browsers use their own. */
+  webrtc?: ClientWebRtcOptions;
+  /** Upgrade timing: `timeoutMs` (default 10 s) and retry backoff `retryBaseMs` (1 s) doubling to `retryMaxMs` (30 s). */
+  upgrade?: Partial<Omit<UpgradeOptions, 'transports'>>;
 }
 
 export interface JoinOptions<P> {
@@ -90,6 +111,10 @@ export type ClientEvents<N = unknown> = {
   notice: { code: string; message: string };
   /** A push from the server that could not be decoded with the notices protocol. */
   error: NetloomError;
+  /** The transport of a server session changed (`{ transport, previous }`); rooms emit it too. */
+  transport: TransportChange;
+  /** A transport upgrade attempt ended: `upgraded`, or `failed` / `lost` with a code and the retry delay. */
+  upgrade: UpgradeEvent;
 } & PushEvents<N>;
 
 export class Client<E extends AnyEndpoints = AnyEndpoints, N extends AnyNotices = AnyNotices> {
@@ -231,7 +256,7 @@ export class Client<E extends AnyEndpoints = AnyEndpoints, N extends AnyNotices 
   join<P extends AnyClientProtocol>(ticket: JoinTicket, options: JoinOptions<P>): Promise<Room<P>> {
     const wsUrl = new URL(ticket.transports.websocket, this.base);
     wsUrl.protocol = wsUrl.protocol === 'https:' ? 'wss:' : 'ws:';
-    const room = new Room<P>(options.protocol, this.connection(wsUrl.href));
+    const room = new Room<P>(options.protocol, this.connection(wsUrl.href, ticket.transports));
     return room.start(ticket.seat);
   }
 
@@ -241,11 +266,20 @@ export class Client<E extends AnyEndpoints = AnyEndpoints, N extends AnyNotices 
     this.connections.clear();
   }
 
-  private connection(wsUrl: string): ServerConnection {
+  private connection(wsUrl: string, offered: JoinTicket['transports']): ServerConnection {
     const existing = this.connections.get(wsUrl);
     if (existing) return existing;
     const { options } = this;
     const connectTimeoutMs = options.connectTimeoutMs ?? 5_000;
+    const webrtc = options.webrtc ?? {};
+    const rtc: UpgradeTransport = {
+      name: 'webrtc',
+      available: () =>
+        webrtc.createPeer !== undefined || webRtcAvailable(webrtc.RTCPeerConnection ?? globalRtc()),
+      createPeer: (iceServers) =>
+        webrtc.createPeer ? webrtc.createPeer(iceServers) : createClientPeer({ ...webrtc, iceServers }),
+    };
+    const iceServers = offered.webrtc?.iceServers;
     const connection = new ServerConnection({
       connect: async () => {
         const link = await connectWebSocket(wsUrl, {
@@ -259,7 +293,19 @@ export class Client<E extends AnyEndpoints = AnyEndpoints, N extends AnyNotices 
       handshakeTimeoutMs: connectTimeoutMs,
       core: options.session ?? {},
       random: Math.random,
+      upgrade: Array.isArray(iceServers)
+        ? {
+            transport: rtc,
+            iceServers,
+            options: {
+              ...options.upgrade,
+              ...(options.transports ? { transports: options.transports } : {}),
+            },
+          }
+        : undefined,
     });
+    connection.ontransport = (change) => this.clientEvents.emit('transport', change);
+    connection.onupgrade = (event) => this.clientEvents.emit('upgrade', event);
     connection.onSessionMessage(MessageKind.Notice, (notice) =>
       this.clientEvents.emit('notice', { code: notice.code, message: notice.message }),
     );
@@ -284,4 +330,9 @@ export class Client<E extends AnyEndpoints = AnyEndpoints, N extends AnyNotices 
   private http() {
     return { fetch: this.options.fetch, base: this.base, headers: this.options.headers };
   }
+}
+
+/** The page's RTCPeerConnection, if any. */
+function globalRtc(): unknown {
+  return (globalThis as { RTCPeerConnection?: unknown }).RTCPeerConnection;
 }

@@ -1,4 +1,4 @@
-// ServerConnection: the client's session with one server node — handshake, room handles, resume after link loss.
+// ServerConnection: the client's session with one server node — handshake, room handles, resume after link loss, transport upgrade.
 import { type ErrorCode, NetloomError } from '../codec/errors.js';
 import {
   DEFAULT_FRAME_LIMITS,
@@ -8,50 +8,26 @@ import {
   FrameKind,
   type Message,
   MessageKind,
-  type PresenceMember,
-  type StateChange,
   type Welcome,
   WIRE_VERSION,
 } from '../codec/frames.js';
 import type { Link, TransportName } from '../link/link.js';
-import { SessionCore, type SessionCoreOptions, type SessionStats } from '../session/core.js';
-import type { Clock, TimerHandle } from '../shared/clock.js';
+import { SessionCore, type SessionStats } from '../session/core.js';
+import { SessionLinks } from '../session/links.js';
+import type { TimerHandle } from '../shared/clock.js';
+import { SERVER_PEER } from '../signaling/hub.js';
+import { encodeSignal, parseSignal } from '../signaling/messages.js';
+import type { ConnectionOptions, RoomBinding, SessionMessage, TransportChange } from './connection-types.js';
 import { asNetloomError, codeOf, handshake } from './handshake.js';
+import { type UpgradeEvent, Upgrader } from './upgrade.js';
 
-/** A session-level message (not bound to a room handle): RPC responses, notices, pushes. */
-export type SessionMessage = Exclude<Message, { handle: number }>;
-
-/** What a connection tells one room membership. */
-export interface RoomBinding {
-  joined(info: { roomId: string; roomType: string; clientId: string; protocolHash: string }): void;
-  joinFailed(error: NetloomError): void;
-  message(op: number, payload: Uint8Array, reliable: boolean): void;
-  left(code: string, reason: string): void;
-  reconnecting(info: { attempt: number; code: string }): void;
-  reconnected(): void;
-  /** Members joined and left (the first one after JOIN lists everyone). */
-  presence(joins: PresenceMember[], leaves: string[]): void;
-  /** Room key-value state changed; `reset` replaces the whole state. */
-  state(reset: boolean, changes: StateChange[]): void;
-}
-
-export interface ReconnectOptions {
-  /** First retry delay (default 250 ms); doubles per attempt, with jitter. */
-  baseDelayMs: number;
-  /** Longest delay between attempts (default 4,000 ms). */
-  maxDelayMs: number;
-  /** Give up after this long without a link (default 30,000 ms); the server's window may end it sooner. */
-  windowMs: number;
-}
-
-export interface ConnectionOptions {
-  connect: () => Promise<Link>;
-  clock: Clock;
-  reconnect: ReconnectOptions;
-  handshakeTimeoutMs: number;
-  core: Partial<Omit<SessionCoreOptions, 'clock'>>;
-  random: () => number;
-}
+export type {
+  ConnectionOptions,
+  ReconnectOptions,
+  RoomBinding,
+  SessionMessage,
+  TransportChange,
+} from './connection-types.js';
 
 type State = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed';
 
@@ -59,10 +35,11 @@ type State = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed';
 export class ServerConnection {
   private state: State = 'idle';
   private readonly core: SessionCore;
-  private link: Link | null = null;
+  private readonly links: SessionLinks;
+  private readonly upgrader: Upgrader | null;
+  private reported: TransportName | null = null;
   private token = '';
   private idleTimeoutMs = 5_000;
-  private lastFrameAt = 0;
   private idleTimer: TimerHandle | null = null;
   private nextHandle = 1;
   private readonly bindings = new Map<number, RoomBinding>();
@@ -72,11 +49,57 @@ export class ServerConnection {
   private readonly sessionHandlers = new Map<number, Array<(message: SessionMessage) => void>>();
   /** Called when the connection has no rooms left and closed itself. */
   onempty: (() => void) | null = null;
+  /** Called on every change of transport (after SWITCH_ACK for an upgrade, at once for a fallback). */
+  ontransport: ((change: TransportChange) => void) | null = null;
+  /** Called with what each upgrade attempt came to (upgraded, failed or lost, and when it is retried). */
+  onupgrade: ((event: UpgradeEvent) => void) | null = null;
 
   constructor(private readonly options: ConnectionOptions) {
     this.core = new SessionCore({ ...options.core, clock: options.clock });
     this.core.onmessage = (message, reliable) => this.onMessage(message, reliable);
     this.core.onfatal = (error) => this.fail(error.code, error.message);
+    this.links = new SessionLinks(this.core, options.clock, {
+      frame: (bytes, link) => this.onFrame(bytes, link),
+      baseLost: (info) => this.lost(info.code),
+      invalid: (message) => this.fail('sequence_invalid', message),
+      primary: (link) => {
+        if (link === this.links.base) this.setTransport(link.transport);
+      },
+    });
+    const up = options.upgrade;
+    this.upgrader = up
+      ? new Upgrader(
+          {
+            clock: options.clock,
+            random: options.random,
+            signal: (message) =>
+              this.state === 'open' &&
+              this.core.sendMessage(
+                { kind: MessageKind.Signal, peer: SERVER_PEER, payload: encodeSignal(message) },
+                true,
+              ),
+            adopt: (link, hooks) => {
+              if (this.state !== 'open' || !this.links.addUpgraded(link, hooks)) return false;
+              return this.links.switchToUpgraded();
+            },
+            report: (event) => {
+              if (event.type === 'upgraded') this.setTransport(event.transport);
+              this.onupgrade?.(event);
+            },
+          },
+          up.transport,
+          up.iceServers,
+          up.options,
+        )
+      : null;
+    this.onSessionMessage(MessageKind.Signal, (message) => {
+      if (message.peer !== SERVER_PEER || !this.upgrader) return;
+      try {
+        this.upgrader.signal(parseSignal(message.payload));
+      } catch {
+        // a malformed signal from the server is ignored: the upgrade times out and is retried
+      }
+    });
   }
 
   /**
@@ -97,8 +120,14 @@ export class ServerConnection {
     };
   }
 
+  /** The transport carrying the session (null before it opens and while it resumes). */
   get transport(): TransportName | null {
-    return this.link?.transport ?? null;
+    return this.reported;
+  }
+
+  /** Where the transport upgrade stands: `idle`, `waiting` (to retry), `offering`, `switching` or `active`. */
+  get upgradeState(): string {
+    return this.upgrader?.state ?? 'idle';
   }
 
   /** True while session-level messages can be sent: the session is open, or resuming after a link loss. */
@@ -152,9 +181,7 @@ export class ServerConnection {
   /** Ends the session now (consented): every room leaves with code `normal`. */
   close(): void {
     if (this.state === 'closed') return;
-    const link = this.link;
-    if (link?.isOpen)
-      link.send('reliable', encodeFrame({ kind: FrameKind.Close, code: 'normal', reason: 'client closed' }));
+    this.links.sendControl(encodeFrame({ kind: FrameKind.Close, code: 'normal', reason: 'client closed' }));
     this.endRooms('normal', 'client closed');
     this.shutdown();
   }
@@ -173,19 +200,24 @@ export class ServerConnection {
     this.idleTimeoutMs = welcome.idleTimeoutMs;
     // The server says how often to ping, unless the app chose an interval itself.
     if (this.options.core.pingIntervalMs === undefined) this.core.setPingInterval(welcome.pingIntervalMs);
-    this.link = link;
     this.state = 'open';
-    this.lastFrameAt = this.options.clock.now();
-    link.onframe = (bytes) => this.onFrame(bytes);
-    link.onclose = (info) => {
-      if (this.link === link) this.lost(info.code);
-    };
+    this.links.setBase(link);
     this.core.attach(link, welcome.lastReceived);
+    this.setTransport(link.transport);
     this.scheduleIdleCheck();
+    this.upgrader?.start();
   }
 
-  private onFrame(bytes: Uint8Array): void {
-    this.lastFrameAt = this.options.clock.now();
+  private setTransport(transport: TransportName): void {
+    const previous = this.reported;
+    if (previous === transport) return;
+    this.reported = transport;
+    const change = { transport, previous };
+    this.ontransport?.(change);
+    for (const b of [...this.bindings.values()]) b.transport?.(change);
+  }
+
+  private onFrame(bytes: Uint8Array, link: Link): void {
     let frame: Frame;
     try {
       frame = decodeFrame(bytes, DEFAULT_FRAME_LIMITS);
@@ -201,6 +233,10 @@ export class ServerConnection {
     }
     if (frame.kind === FrameKind.Hello || frame.kind === FrameKind.Welcome) {
       this.fail('handshake_invalid', 'handshake frame on an open session');
+      return;
+    }
+    if (frame.kind === FrameKind.Switch || frame.kind === FrameKind.SwitchAck) {
+      this.links.switchFrame(frame, link);
       return;
     }
     this.core.receive(frame, bytes.length);
@@ -260,13 +296,9 @@ export class ServerConnection {
     this.state = 'reconnecting';
     this.core.detach();
     this.clearIdle();
-    const link = this.link;
-    this.link = null;
-    if (link) {
-      link.onframe = null;
-      link.onclose = null;
-      link.close('link_closed', 'link lost');
-    }
+    this.upgrader?.stop();
+    this.links.closeAll('link_closed', 'link lost');
+    this.reported = null;
     void this.resume(code);
   }
 
@@ -322,7 +354,7 @@ export class ServerConnection {
     this.idleTimer = this.options.clock.setTimeout(() => {
       this.idleTimer = null;
       if (this.state !== 'open') return;
-      if (this.options.clock.now() - this.lastFrameAt > this.idleTimeoutMs) this.lost('idle_timeout');
+      if (this.links.checkIdle(this.options.clock.now(), this.idleTimeoutMs)) this.lost('idle_timeout');
       else this.scheduleIdleCheck();
     }, every);
   }
@@ -333,8 +365,7 @@ export class ServerConnection {
   }
 
   private fail(code: ErrorCode, reason: string): void {
-    const link = this.link;
-    if (link?.isOpen) link.send('reliable', encodeFrame({ kind: FrameKind.Close, code, reason }));
+    this.links.sendControl(encodeFrame({ kind: FrameKind.Close, code, reason }));
     this.endRooms(code, reason);
     this.shutdown();
   }
@@ -354,14 +385,9 @@ export class ServerConnection {
     if (this.state === 'closed') return;
     this.state = 'closed';
     this.clearIdle();
+    this.upgrader?.stop();
     this.core.dispose();
-    const link = this.link;
-    this.link = null;
-    if (link) {
-      link.onframe = null;
-      link.onclose = null;
-      link.close('normal', 'session over');
-    }
+    this.links.closeAll('normal', 'session over');
     this.onempty?.();
   }
 }

@@ -8,11 +8,12 @@ export {
   Client,
   type ClientEvents,
   type ClientOptions,
+  type ClientWebRtcOptions,
   type CreateOptions,
   type JoinOptions,
   type JoinTicket,
 } from './client.js';
-export type { ReconnectOptions } from './connection.js';
+export type { ReconnectOptions, TransportChange } from './connection.js';
 export {
   Match,
   type MatchData,
@@ -40,4 +41,12 @@ export type {
 } from './room-mirror.js';
 export type { JsonValue, RoomListing } from './rooms-api.js';
 export type { CallOptions } from './rpc.js';
+export {
+  type ClientPeer,
+  type ClientPeerOptions,
+  createClientPeer,
+  type RTCPeerConnectionConstructorLike,
+  webRtcAvailable,
+} from './transports/webrtc.js';
 export type { WebSocketConstructor } from './transports/websocket.js';
+export type { ClientCandidate, UpgradeEvent, UpgradeOptions, UpgradePeer } from './upgrade.js';

@@ -3,7 +3,7 @@ import { NetloomError } from '../codec/errors.js';
 import type { ClientMessages, ServerMessages } from '../codec/protocol.js';
 import type { TransportName } from '../link/link.js';
 import { Emitter } from '../shared/emitter.js';
-import type { RoomBinding, ServerConnection } from './connection.js';
+import type { RoomBinding, ServerConnection, TransportChange } from './connection.js';
 import {
   MemberList,
   type PresenceEvent,
@@ -33,8 +33,8 @@ export interface RoomLifecycleEvents {
   leave: { code: string; reason: string };
   /** A message from the server could not be handled. */
   error: NetloomError;
-  /** The transport in use changed. */
-  transport: TransportName;
+  /** The transport carrying the room changed: `{ transport, previous }` (e.g. websocket → webrtc after an upgrade, back on a fallback). */
+  transport: TransportChange;
   /** Members joined or left; the first event after joining lists everyone already there, this client included. */
   presence: PresenceEvent;
   /** One key of the room's state changed (on join, one event per key of the snapshot). */
@@ -204,6 +204,7 @@ export class Room<P> {
       },
       reconnecting: (info) => this.events.emit('reconnecting', info),
       reconnected: () => this.events.emit('reconnected', undefined),
+      transport: (change) => this.emitOrHold('transport', change),
       presence: (joins, leaves) => {
         const event = this.memberList.apply(joins, leaves);
         if (event) this.emitOrHold('presence', event);

@@ -74,6 +74,20 @@ export const ERROR_CODES = [
   'rpc_timeout',
   'rpc_failed',
   'session_data_invalid',
+  // signaling and transport upgrades
+  'signal_invalid',
+  'signal_unexpected',
+  'signal_peer_unknown',
+  'signal_rate_exceeded',
+  'sdp_too_large',
+  'candidate_limit',
+  'upgrade_failed',
+  'upgrade_timeout',
+  'peer_closed',
+  // WebRTC peers
+  'sdp_invalid',
+  'candidate_invalid',
+  'peer_timeout',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

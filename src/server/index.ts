@@ -138,4 +138,16 @@ export {
   type SessionRef,
   toJson,
 } from './session-data.js';
+export {
+  createServerPeer,
+  openServerPeerCount,
+  type ServerPeer,
+  type WebRtcServerOptions,
+} from './transports/webrtc/peer.js';
+export type { WebRtcOptions, WebRtcTicket } from './transports/webrtc/service.js';
+export {
+  DEFAULT_UPGRADE_LIMITS,
+  type UpgradeLimits,
+  type UpgradeServerPeer,
+} from './transports/webrtc/upgrade.js';
 export { netloom };

@@ -15,6 +15,7 @@ import type { AnyProtocol, RoomDefinition } from './rooms/define.js';
 import type { RoomRunner } from './rooms/host.js';
 import type { EndedRoomsOptions } from './rooms/tombstones.js';
 import type { ClientLimits } from './session/limits.js';
+import type { WebRtcOptions, WebRtcTicket } from './transports/webrtc/service.js';
 import type { WebSocketServerLinkOptions } from './transports/websocket.js';
 
 /** Any room definition, whatever its protocol, data and client data types. */
@@ -51,6 +52,12 @@ export interface NetloomOptions extends NetloomExtensionOptions {
     limits?: Partial<ClientLimits>;
   };
   websocket?: WebSocketServerLinkOptions;
+  /**
+   * WebRTC: clients that connected over WebSocket upgrade their session to datachannels to this
+   * server's (ICE-lite, werift) peers. On by default; `{ enabled: false }` turns it off. Options: the
+   * announced addresses, UDP port range, ICE servers handed to clients, timeouts and signaling limits.
+   */
+  webrtc?: WebRtcOptions;
   /** Largest JSON body of a join request, joinData included (default 16,384 bytes). */
   maxJoinBodyBytes?: number;
   /**
@@ -94,7 +101,8 @@ export interface NetloomOptions extends NetloomExtensionOptions {
 
 /** A seat reservation plus where to connect. */
 export interface JoinTicket extends SeatReservation {
-  transports: { websocket: string };
+  /** The WebSocket path, and `webrtc` (with the ICE servers clients should use) when the server offers it. */
+  transports: { websocket: string; webrtc?: WebRtcTicket };
 }
 
 /** netloom's in-process API, also reachable as `app.netloom`. */

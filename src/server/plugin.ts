@@ -22,6 +22,7 @@ import { inProcessRunner } from './rooms/room.js';
 import { SeatSigner } from './seats.js';
 import { clientLimits } from './session/limits.js';
 import { SessionManager } from './session/manager.js';
+import { createUpgradeService } from './transports/webrtc/service.js';
 import { WEBSOCKET_LINK_DEFAULTS, WebSocketServerLink } from './transports/websocket.js';
 
 declare module 'fastify' {
@@ -55,6 +56,7 @@ async function netloomPlugin(app: FastifyInstance, options: NetloomOptions): Pro
     metrics,
   });
   const frameLimits = { ...DEFAULT_FRAME_LIMITS, ...options.session?.frameLimits };
+  const upgrade = createUpgradeService(options.webrtc, { clock, log, metrics });
   const sessions = new SessionManager(
     {
       handshakeTimeoutMs: options.session?.handshakeTimeoutMs ?? 5_000,
@@ -71,6 +73,7 @@ async function netloomPlugin(app: FastifyInstance, options: NetloomOptions): Pro
       metrics,
       join: (sessionId, seat, port, holder) => control.redeem(seat, sessionId, port, { holder }),
       extensions: ext.session,
+      signaling: upgrade?.signaling,
     },
   );
   metrics.addSource('gauge', () => ({ sessions: sessions.size }));
@@ -101,7 +104,7 @@ async function netloomPlugin(app: FastifyInstance, options: NetloomOptions): Pro
     },
   });
   lifecycle.add(options.hooks);
-  const transports = { websocket: `${prefix}/ws` };
+  const transports = { websocket: `${prefix}/ws`, ...(upgrade ? { webrtc: upgrade.ticket } : {}) };
   const withTransports = (r: SeatReservation) => ({ ...r, transports });
 
   const matchmaker = createMatchmaker({
@@ -195,6 +198,7 @@ async function netloomPlugin(app: FastifyInstance, options: NetloomOptions): Pro
   app.addHook('preClose', async () => {
     matchmaker.close();
     sessions.close();
+    upgrade?.close();
     control.close();
   });
   app.addHook('onClose', async () => {

@@ -138,6 +138,21 @@ export class SessionCore {
     this.schedulePing();
   }
 
+  /** Highest reliable sequence number the peer has acknowledged (0 = none). */
+  get acked(): number {
+    return this.bufferFirstSeq - 1;
+  }
+
+  /**
+   * Moves sending to `link` while the old link may still deliver (a transport switch): like
+   * `attach`, but a `peerLastReceived` below what the peer already acknowledged (an older value
+   * that arrived late on another link) is not an error. Unacknowledged frames are resent on `link`;
+   * the receiver drops those it already delivered. Throws `sequence_invalid` for frames never sent.
+   */
+  switchTo(link: Link, peerLastReceived = this.acked): void {
+    this.attach(link, Math.max(peerLastReceived, this.acked));
+  }
+
   /** Changes the PING interval (0 disables); applies from the next PING on. */
   setPingInterval(ms: number): void {
     this.options.pingIntervalMs = ms;

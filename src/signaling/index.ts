@@ -1,29 +1,24 @@
-// netloom/signaling: the typed messages that set up WebRTC peers (the relay hub arrives with the WebRTC transport).
-
-/** Who a signaling message is for: the server's own peer, or another member of the same room. */
-export type SignalTarget = { to: 'server' } | { to: 'peer'; roomId: string; clientId: string };
-
-/** An SDP offer or answer. */
-export interface SessionDescriptionSignal {
-  kind: 'offer' | 'answer';
-  sdp: string;
-}
-
-/** One ICE candidate (null `candidate` = end of candidates). */
-export interface CandidateSignal {
-  kind: 'candidate';
-  candidate: string | null;
-  sdpMid: string | null;
-  sdpMLineIndex: number | null;
-}
-
-/** Ask the other side for an ICE restart, or close the peer connection. */
-export interface ControlSignal {
-  kind: 'restart' | 'close';
-  reason?: string;
-}
-
-export type SignalMessage = SessionDescriptionSignal | CandidateSignal | ControlSignal;
-
-/** Largest SDP accepted by default, in bytes. */
-export const DEFAULT_MAX_SDP_BYTES = 16_384;
+// netloom/signaling: the typed messages that set up WebRTC peers, their validator, the hub that routes them and the per-session state machine.
+export { SERVER_PEER, SignalHub, type SignalHubOptions, type SignalRoute, type SignalSource } from './hub.js';
+export {
+  type AnswerSignal,
+  type CandidateSignal,
+  type CloseSignal,
+  type ControlSignal,
+  DEFAULT_MAX_SDP_BYTES,
+  DEFAULT_SIGNAL_LIMITS,
+  encodeSignal,
+  type IceServer,
+  type OfferSignal,
+  parseSignal,
+  type RestartSignal,
+  type SessionDescriptionSignal,
+  type SignalLimits,
+  type SignalMessage,
+} from './messages.js';
+export {
+  DEFAULT_SIGNAL_STATE_LIMITS,
+  SignalState,
+  type SignalStateLimits,
+  type UpgradePhase,
+} from './state.js';

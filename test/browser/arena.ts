@@ -16,10 +16,18 @@ export { type Demo, startDemo };
 
 /**
  * Opens the demo as `name` in its own browser context (so it can go offline alone) and waits until it has
- * joined; `query` adds to the page's querystring (e.g. `play=duel`).
+ * joined; `query` adds to the page's querystring (e.g. `play=duel`); `prepare` runs on the new context before
+ * the page loads (init scripts).
  */
-export async function openPlayer(browser: Browser, demo: Demo, name: string, query = ''): Promise<Player> {
+export async function openPlayer(
+  browser: Browser,
+  demo: Demo,
+  name: string,
+  query = '',
+  prepare?: (context: BrowserContext) => Promise<void>,
+): Promise<Player> {
   const context = await browser.newContext({ viewport: { width: 640, height: 640 } });
+  if (prepare) await prepare(context);
   const page = await context.newPage();
   page.on('pageerror', (err) => console.error(`[${name}] page error:`, err));
   await page.goto(`${demo.url}?name=${encodeURIComponent(name)}${query ? `&${query}` : ''}`);
@@ -103,7 +111,11 @@ export async function closeAll(players: Player[]): Promise<void> {
 export const test = base.extend<{
   demoOptions: DemoOptions;
   demo: Demo;
-  join: (name: string, query?: string) => Promise<Player>;
+  join: (
+    name: string,
+    query?: string,
+    prepare?: (context: BrowserContext) => Promise<void>,
+  ) => Promise<Player>;
 }>({
   demoOptions: [{}, { option: true }],
   demo: async ({ demoOptions }, use) => {
@@ -117,8 +129,8 @@ export const test = base.extend<{
   join: async ({ browser, demo }, use) => {
     const opened: Player[] = [];
     try {
-      await use(async (name, query) => {
-        const player = await openPlayer(browser, demo, name, query);
+      await use(async (name, query, prepare) => {
+        const player = await openPlayer(browser, demo, name, query, prepare);
         opened.push(player);
         return player;
       });

@@ -22,6 +22,18 @@ export interface DemoDebug {
   /** The demo's numeric player id (0 until the first roster arrives). */
   playerId: number;
   transport: string | null;
+  /** Every transport the room has been carried by, in order (e.g. websocket, webrtc, websocket, webrtc). */
+  transports: string[];
+  /**
+   * Milliseconds since the page started loading: the join was asked for (the "click"), the join
+   * resolved, the first state message arrived, the first upgrade completed.
+   */
+  timings: {
+    started: number | null;
+    joined: number | null;
+    firstState: number | null;
+    upgraded: number | null;
+  };
   /** Smoothed round-trip time in ms, from room.stats(). */
   rtt: number | null;
   /** State messages received, the last tick seen and this player's last acked input seq. */

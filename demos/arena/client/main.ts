@@ -1,5 +1,5 @@
 // The arena demo's browser client: a lobby (quick play or matchmade duel), then steering, drawing, transport and RTT.
-import { Client, NetloomError } from '../../../src/client/index.js';
+import { Client, NetloomError, type TransportName } from '../../../src/client/index.js';
 import { MAX_NAME, protocol, TICK_RATE, validName } from '../protocol.js';
 import type { DemoDebug } from './debug.js';
 import { listenKeys } from './keys.js';
@@ -30,6 +30,8 @@ const demo: DemoDebug = {
   clientId: null,
   playerId: 0,
   transport: null,
+  transports: [],
+  timings: { started: null, joined: null, firstState: null, upgraded: null },
   rtt: null,
   stateCount: 0,
   lastTick: 0,
@@ -50,7 +52,16 @@ const demo: DemoDebug = {
 };
 window.__demo = demo;
 
-const client = new Client(location.origin);
+/** `?transports=webrtc,websocket` overrides the client's preference list (default: the best available). */
+function preferredTransports(): TransportName[] | undefined {
+  const asked = new URLSearchParams(location.search).get('transports');
+  if (!asked) return undefined;
+  const known: TransportName[] = ['webtransport', 'webrtc', 'websocket'];
+  return asked.split(',').filter((t): t is TransportName => (known as string[]).includes(t));
+}
+
+const transports = preferredTransports();
+const client = new Client(location.origin, transports ? { transports } : {});
 const keys = listenKeys(window, () => demo.sendMarks(1));
 
 /** `?play=duel` asks the matchmaker for a private two-player arena; anything else is quick play. */
@@ -74,12 +85,21 @@ async function enterRoom() {
 }
 
 async function start(): Promise<void> {
+  demo.timings.started = performance.now();
   const room = await enterRoom();
   demo.status = 'connected';
   demo.roomId = room.id;
   demo.clientId = room.clientId;
   demo.transport = room.transport;
+  demo.transports.push(room.transport ?? 'none');
+  demo.timings.joined = performance.now();
   demo.events.push('joined');
+  room.on('transport', ({ transport }) => {
+    demo.transport = transport;
+    if (demo.transports[demo.transports.length - 1] !== transport) demo.transports.push(transport);
+    if (transport !== 'websocket' && demo.timings.upgraded === null)
+      demo.timings.upgraded = performance.now();
+  });
 
   const live = (): boolean => demo.status === 'connected' || demo.status === 'reconnecting';
   demo.sendMarks = (count) => {
@@ -91,6 +111,7 @@ async function start(): Promise<void> {
   };
 
   room.on('state', (msg) => {
+    if (demo.stateCount === 0) demo.timings.firstState = performance.now();
     demo.stateCount++;
     demo.lastTick = msg.tick;
     demo.ack = msg.ack;

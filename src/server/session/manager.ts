@@ -17,7 +17,7 @@ import type { Identity } from '../identity.js';
 import type { Logger, Metrics } from '../metrics.js';
 import type { MemberPort } from '../rooms/host.js';
 import type { ClientLimits } from './limits.js';
-import { type Membership, ServerSession } from './server-session.js';
+import { type Membership, ServerSession, type SessionSignaling } from './server-session.js';
 
 export interface SessionManagerOptions {
   /** A link must complete HELLO within this time (default 5,000 ms). */
@@ -48,6 +48,8 @@ export interface SessionManagerDeps {
   ): Promise<Membership & { roomType: string }>;
   /** RPC requests, middleware, and session start/end for session data and pushes (see extensions.ts). */
   extensions?: SessionExtensionHooks;
+  /** Where SIGNAL messages go (transport upgrades); absent: they are refused with `transport_unavailable`. */
+  signaling?: SessionSignaling;
 }
 
 /** Owns every session of this node, keyed by secret token. */
@@ -181,6 +183,7 @@ export class SessionManager {
           : this.deps.join(s.id, seat, port, s),
       rpc: this.deps.extensions?.rpc,
       middleware: this.deps.extensions?.middleware,
+      signaling: this.deps.signaling,
       ended: (s: ServerSession) => {
         this.sessions.delete(s.token);
         this.deps.extensions?.ended(s);

@@ -1,53 +1,26 @@
-// One client's session on this node: its sequencing core, current link and room memberships.
+// One client's session on this node: its sequencing core, its links (base and upgraded, see SessionLinks) and room memberships.
 import { NetloomError } from '../../codec/errors.js';
-import {
-  decodeFrame,
-  encodeFrame,
-  FrameKind,
-  type FrameLimits,
-  type Message,
-  MessageKind,
-} from '../../codec/frames.js';
-import type { Link } from '../../link/link.js';
-import { SessionCore, type SessionCoreOptions } from '../../session/core.js';
-import type { Clock, TimerHandle } from '../../shared/clock.js';
+import { decodeFrame, encodeFrame, FrameKind, type Message, MessageKind } from '../../codec/frames.js';
+import type { Link, TransportName } from '../../link/link.js';
+import { SessionCore } from '../../session/core.js';
+import { SessionLinks } from '../../session/links.js';
+import type { TimerHandle } from '../../shared/clock.js';
+import { encodeSignal, type SignalMessage } from '../../signaling/messages.js';
 import type { Identity } from '../identity.js';
-import type { Logger, Metrics } from '../metrics.js';
 import type { Middleware } from '../middleware.js';
 import type { LeaveReason } from '../rooms/define.js';
-import type { MemberPort, RoomHost } from '../rooms/host.js';
+import type { MemberPort } from '../rooms/host.js';
 import { type ClientLimits, DEFAULT_CLIENT_LIMITS, MessageRateLimit, RateVerdict } from './limits.js';
+import type { Membership, SessionContext } from './session-context.js';
 
-/** A room membership carried by a session, named on the wire by a per-session handle. */
-export interface Membership {
-  room: RoomHost;
-  clientId: string;
-}
-
-/** What a session needs from the server around it. */
-export interface SessionContext {
-  clock: Clock;
-  log: Logger;
-  metrics: Metrics;
-  frameLimits: FrameLimits;
-  coreOptions: Partial<SessionCoreOptions>;
-  /** Per-client message size and rate limits (default DEFAULT_CLIENT_LIMITS). */
-  limits?: ClientLimits;
-  /** Redeems a seat token and seats the client; resolves to the membership or throws NetloomError. */
-  join(session: ServerSession, seat: string, port: MemberPort): Promise<Membership & { roomType: string }>;
-  /** Called once when the session ended for good. */
-  ended(session: ServerSession): void;
-  /** Answers an RPC request (absent: every request is answered `endpoint_unknown`). */
-  rpc?(session: ServerSession, message: Extract<Message, { kind: typeof MessageKind.RpcRequest }>): void;
-  /** Middleware on room messages in and out; its hooks are null while none is installed. */
-  middleware?: Middleware;
-}
+export type { Membership, SessionContext, SessionSignaling } from './session-context.js';
 
 /** Server side of a session. Created by the SessionManager after a valid HELLO. */
 export class ServerSession {
   readonly core: SessionCore;
   readonly memberships = new Map<number, Membership>();
-  link: Link | null = null;
+  /** The session's links: the base link (HELLO), an upgraded one, and which is primary. */
+  readonly links: SessionLinks;
   lastFrameAt: number;
   state: 'live' | 'dropped' | 'ended' = 'live';
   /** Who this session belongs to: taken from the first seat token it redeemed (undefined when anonymous). */
@@ -67,6 +40,18 @@ export class ServerSession {
     this.core = new SessionCore({ ...ctx.coreOptions, clock: ctx.clock });
     this.core.onmessage = (message, reliable) => this.onMessage(message, reliable);
     this.core.onfatal = (error) => this.end(error.code, error.message);
+    this.links = new SessionLinks(this.core, ctx.clock, {
+      frame: (bytes, link) => this.onFrame(bytes, link),
+      baseLost: () => this.onLinkLost(),
+      invalid: (message) => this.protocolError(new NetloomError('sequence_invalid', message)),
+      primary: (link, previous) => {
+        this.ctx.metrics.inc(`transport_switches{${link.transport}}`);
+        this.ctx.log.debug(
+          { transport: link.transport, previous: previous.transport },
+          'session switched link',
+        );
+      },
+    });
     this.lastFrameAt = ctx.clock.now();
     this.limits = ctx.limits ?? DEFAULT_CLIENT_LIMITS;
     this.rate = MessageRateLimit.create(this.limits, this.lastFrameAt);
@@ -78,21 +63,31 @@ export class ServerSession {
     this.core.sendMessage({ kind: MessageKind.Notice, code, message }, true);
   }
 
+  /** The link the session sends on (the primary), or null while dropped. */
+  get link(): Link | null {
+    return this.links.primary;
+  }
+
+  /** The transport carrying the session now (its primary link's), or null while dropped. */
+  get transport(): TransportName | null {
+    return this.links.primary?.transport ?? null;
+  }
+
+  /** Sends the client a signaling message from `peer` ('' = the server), reliably. */
+  sendSignal(peer: string, message: SignalMessage): void {
+    if (this.state === 'ended') return;
+    this.core.sendMessage({ kind: MessageKind.Signal, peer, payload: encodeSignal(message) }, true);
+  }
+
   /** Starts (or resumes) the session on `link`; `peerLastReceived` is what the client already has. */
   attach(link: Link, peerLastReceived: number): void {
     if (this.expiryTimer !== null) this.ctx.clock.clearTimeout(this.expiryTimer);
     this.expiryTimer = null;
-    const old = this.link;
-    if (old && old !== link) {
-      old.onclose = null;
-      old.onframe = null;
-      old.close('session_replaced', 'session resumed on another link');
-    }
-    this.link = link;
     this.state = 'live';
     this.lastFrameAt = this.ctx.clock.now();
-    link.onframe = (bytes) => this.onFrame(bytes);
-    link.onclose = () => this.onLinkLost();
+    const old = this.links.base;
+    if (old && old !== link) this.ctx.signaling?.reset(this); // resumed while live: its upgrade goes too
+    this.links.setBase(link);
     this.core.attach(link, peerLastReceived);
     for (const [handle, m] of this.memberships) {
       if (!m.room.reconnect(m.clientId, this.port(handle))) this.memberships.delete(handle);
@@ -158,15 +153,10 @@ export class ServerSession {
     if (this.expiryTimer !== null) this.ctx.clock.clearTimeout(this.expiryTimer);
     for (const m of this.memberships.values()) m.room.leave(m.clientId, leaveReason);
     this.memberships.clear();
-    const link = this.link;
-    this.link = null;
     this.core.dispose();
-    if (link) {
-      link.onclose = null;
-      link.onframe = null;
-      link.send('reliable', encodeFrame({ kind: FrameKind.Close, code, reason }));
-      link.close(code === 'normal' ? 'normal' : 'link_closed', reason);
-    }
+    this.links.sendControl(encodeFrame({ kind: FrameKind.Close, code, reason }));
+    this.links.closeAll(code === 'normal' ? 'normal' : 'link_closed', reason);
+    this.ctx.signaling?.reset(this);
     this.ctx.ended(this);
   }
 
@@ -196,7 +186,7 @@ export class ServerSession {
     };
   }
 
-  private onFrame(bytes: Uint8Array): void {
+  private onFrame(bytes: Uint8Array, link: Link): void {
     this.lastFrameAt = this.ctx.clock.now();
     let frame: ReturnType<typeof decodeFrame>;
     try {
@@ -226,6 +216,10 @@ export class ServerSession {
         return;
       case FrameKind.Close:
         this.end('normal', 'client closed the session', 'consented');
+        return;
+      case FrameKind.Switch:
+      case FrameKind.SwitchAck:
+        this.links.switchFrame(frame, link);
         return;
       default:
         this.protocolError(
@@ -267,6 +261,14 @@ export class ServerSession {
         else {
           const reply = { code: 'endpoint_unknown', message: 'this server has no endpoints' };
           this.core.sendMessage({ kind: MessageKind.RpcResponse, id: message.id, ok: false, ...reply }, true);
+        }
+        return;
+      case MessageKind.Signal:
+        if (this.ctx.signaling) this.ctx.signaling.message(this, message.peer, message.payload);
+        else {
+          this.ctx.metrics.error('transport_unavailable');
+          const reason = 'this server offers no transport upgrade';
+          this.sendSignal(message.peer, { kind: 'close', code: 'transport_unavailable', reason });
         }
         return;
       case MessageKind.Leave: {
@@ -337,12 +339,8 @@ export class ServerSession {
     if (this.state !== 'live') return;
     this.state = 'dropped';
     this.core.detach();
-    const link = this.link;
-    this.link = null;
-    if (link) {
-      link.onframe = null;
-      link.onclose = null;
-    }
+    this.links.closeAll('link_closed', 'session dropped');
+    this.ctx.signaling?.reset(this);
     let windowMs = 0;
     for (const [handle, m] of [...this.memberships]) {
       const granted = m.room.drop(m.clientId);
@@ -367,11 +365,14 @@ export class ServerSession {
 
   /** Drops the link if nothing arrived for `idleMs` (called by the manager's sweep). */
   checkIdle(now: number, idleMs: number): void {
-    if (this.state === 'live' && this.link && now - this.lastFrameAt > idleMs) {
-      this.ctx.metrics.error('idle_timeout');
-      const link = this.link;
-      this.onLinkLost();
-      link.close('idle_timeout', 'no frames received');
+    if (this.state !== 'live' || !this.links.primary) return;
+    const upgraded = this.links.upgradedLink;
+    if (!this.links.checkIdle(now, idleMs)) {
+      if (upgraded && !upgraded.isOpen) this.ctx.metrics.error('idle_timeout');
+      return;
     }
+    this.ctx.metrics.error('idle_timeout');
+    this.links.base?.close('idle_timeout', 'no frames received'); // its close drops the session
+    if (this.state === 'live') this.onLinkLost();
   }
 }
