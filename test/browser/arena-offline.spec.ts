@@ -25,9 +25,11 @@ async function expectAllMarks(players: Player[], total: number): Promise<void> {
 /**
  * Three players mark before, during and after ann's 3 s offline period (her marks are sent while offline
  * too), then checks that every mark arrived everywhere exactly once and in order, and that ann kept her
- * seat. Returns ann's debug state as it was at the end of the offline period and at the end.
+ * seat. Returns ann's debug state as it was at the end of the offline period and at the end. The tabs stay
+ * on WebSocket: Chromium's offline emulation cuts HTTP and WebSockets but not WebRTC datachannels.
  */
-async function outage(join: (name: string) => Promise<Player>) {
+async function outage(joinAny: (name: string, query?: string) => Promise<Player>) {
+  const join = (name: string) => joinAny(name, 'transports=websocket');
   const ann = await join('ann');
   const bob = await join('bob');
   const cat = await join('cat');
