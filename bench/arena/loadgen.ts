@@ -225,8 +225,9 @@ async function main(): Promise<void> {
     lat_max_ms: round(sorted.length ? sorted[sorted.length - 1] : null),
     lat_samples: sorted.length,
     lat_unacked: clients.reduce((n, c) => n + c.unacked(), 0),
-    down_bytes_per_client_s: round(wire.read / perClientSecond, 1),
-    up_bytes_per_client_s: round(wire.written / perClientSecond, 1),
+    // Wire bytes are counted on TCP sockets; over WebRTC the game travels on UDP, so they are not reported.
+    down_bytes_per_client_s: params.TRANSPORT === 'websocket' ? round(wire.read / perClientSecond, 1) : null,
+    up_bytes_per_client_s: params.TRANSPORT === 'websocket' ? round(wire.written / perClientSecond, 1) : null,
     tick_fraction_mean: round(fractions.reduce((a, b) => a + b, 0) / Math.max(1, fractions.length), 4),
     tick_fraction_min: round(fractions.length ? Math.min(...fractions) : 0, 4),
     inputs_per_client_s: round(

@@ -1,5 +1,6 @@
-// Load-generator adapter for netloom: one netloom Client (own session and WebSocket) per simulated player.
-import { Client } from '../../src/client/index.js';
+// Load-generator adapter for netloom: one netloom Client (own session, WebSocket, and werift peer for TRANSPORT=webrtc) per player.
+import { Client, type ClientOptions } from '../../src/client/index.js';
+import { weriftPeerConnection } from '../../src/client/node-webrtc.js';
 import { type BenchConn, type Connect, RecordingWebSocket } from './bench-client.js';
 import { arenaProtocol } from './protocol.js';
 
@@ -10,9 +11,18 @@ export function netloomConnect(
   transport: string,
   timeoutMs: number,
 ): Connect {
-  if (transport !== 'websocket') throw new Error(`transport ${transport} is not supported by the bench yet`);
+  if (transport !== 'websocket' && transport !== 'webrtc')
+    throw new Error(`transport ${transport} is not supported by the bench yet`);
+  const options: ClientOptions =
+    transport === 'webrtc'
+      ? {
+          WebSocket: RecordingWebSocket,
+          transports: ['webrtc', 'websocket'],
+          webrtc: { RTCPeerConnection: weriftPeerConnection() },
+        }
+      : { WebSocket: RecordingWebSocket, transports: ['websocket'] };
   return async (_i, room, onState) => {
-    const client = new Client(`http://127.0.0.1:${port}`, { WebSocket: RecordingWebSocket });
+    const client = new Client(`http://127.0.0.1:${port}`, options);
     let timer: NodeJS.Timeout | undefined;
     try {
       const joined = await Promise.race([
@@ -21,6 +31,19 @@ export function netloomConnect(
           timer = setTimeout(() => reject(new Error('netloom join timed out')), timeoutMs);
         }),
       ]);
+      if (transport === 'webrtc' && joined.transport !== 'webrtc') {
+        // The measured window must run over the datachannels: wait for the upgrade.
+        clearTimeout(timer);
+        await new Promise<void>((resolve, reject) => {
+          const off = joined.on('transport', ({ transport: now }) => {
+            if (now === 'webrtc') {
+              off();
+              resolve();
+            }
+          });
+          timer = setTimeout(() => reject(new Error('netloom upgrade to webrtc timed out')), timeoutMs);
+        });
+      }
       let open = true;
       joined.on('state', (msg) => onState(msg.ack));
       joined.on('leave', () => {

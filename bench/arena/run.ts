@@ -139,7 +139,9 @@ async function runSystem(system: string, params: ArenaParams): Promise<Record<st
   const serverFile = SERVERS[system];
   if (!serverFile) throw new Error(`unknown system ${system}`);
   const profDir = process.env['CPU_PROF'];
-  const profile = profDir ? resolve(profDir, `${system}-server-C${params.C}.cpuprofile`) : '';
+  const profile = profDir
+    ? resolve(profDir, `${system}-${params.TRANSPORT}-server-C${params.C}.cpuprofile`)
+    : '';
   if (profDir) mkdirSync(profDir, { recursive: true });
   const server = startNode(serverFile, 0, {
     C: String(params.C),
@@ -159,6 +161,7 @@ async function runSystem(system: string, params: ArenaParams): Promise<Record<st
         ROOM_IDS: Array.isArray(ready['rooms']) ? ready['rooms'].join(',') : '',
         C: String(params.C),
         P: String(params.P),
+        TRANSPORT: params.TRANSPORT,
       },
       profileArgs('CPU_PROF_LOADGEN', `${system}-loadgen-C${params.C}`),
     );
@@ -247,6 +250,10 @@ function summary(cpu: Map<string, number[]>, params: ArenaParams): Record<string
     server_cpu_median: medians,
     server_cpu_all: Object.fromEntries(cpu),
     netloom_vs_raw_cpu: raw && netloom ? Math.round((netloom / raw) * 1000) / 1000 : null,
+    netloom_webrtc_vs_websocket_cpu:
+      netloom && medians['netloom-webrtc']
+        ? Math.round((medians['netloom-webrtc'] / netloom) * 1000) / 1000
+        : null,
   };
 }
 
@@ -260,23 +267,30 @@ async function main(): Promise<void> {
   const repeat = Math.max(1, Number(process.env['REPEAT'] ?? 1) | 0);
   let failed = false;
   const cpu = new Map<string, number[]>();
+  // TRANSPORT may list several (`websocket,webrtc`): netloom runs over each, the raw baseline over WebSocket only.
+  const transports = params.TRANSPORT.split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
   // Systems alternate within each round, so slow drift of the machine affects them alike.
   for (let round = 0; round < repeat; round++) {
-    for (const system of systems) {
-      if (system === 'raw-ws' && params.TRANSPORT !== 'websocket') continue;
-      try {
-        const result = await runSystem(system, params);
-        process.stdout.write(`${JSON.stringify({ ...result, round })}\n`);
-        const list = cpu.get(system) ?? [];
-        list.push(Number(result['server_cpu']));
-        cpu.set(system, list);
-      } catch (err) {
-        failed = true;
-        process.stderr.write(`arena: ${system} failed: ${(err as Error).message}\n`);
+    for (const transport of transports) {
+      for (const system of systems) {
+        if (system === 'raw-ws' && transport !== 'websocket') continue;
+        try {
+          const result = await runSystem(system, { ...params, TRANSPORT: transport });
+          process.stdout.write(`${JSON.stringify({ ...result, round })}\n`);
+          const key = transport === 'websocket' ? system : `${system}-${transport}`;
+          const list = cpu.get(key) ?? [];
+          list.push(Number(result['server_cpu']));
+          cpu.set(key, list);
+        } catch (err) {
+          failed = true;
+          process.stderr.write(`arena: ${system} over ${transport} failed: ${(err as Error).message}\n`);
+        }
       }
     }
   }
-  if (repeat > 1) process.stdout.write(`${JSON.stringify(summary(cpu, params))}\n`);
+  if (repeat > 1 || transports.length > 1) process.stdout.write(`${JSON.stringify(summary(cpu, params))}\n`);
   process.exitCode = failed ? 1 : 0;
 }
 
