@@ -4,7 +4,7 @@ import type { DemoDebug } from '../../demos/arena/client/debug.js';
 import { type Demo, type DemoOptions, startDemo } from '../../demos/arena/serve.js';
 
 /** window.__demo without its functions: what page.evaluate can hand back. */
-export type DemoView = Omit<DemoDebug, 'sendMarks' | 'move' | 'leave'>;
+export type DemoView = Omit<DemoDebug, 'sendMarks' | 'move' | 'leave' | 'join'>;
 
 export interface Player {
   name: string;
@@ -38,7 +38,7 @@ export async function openPlayer(
 /** A snapshot of the player's debug state. */
 export function view(page: Page): Promise<DemoView> {
   return page.evaluate(() => {
-    const { sendMarks: _s, move: _m, leave: _l, ...rest } = window.__demo!;
+    const { sendMarks: _s, move: _m, leave: _l, join: _j, ...rest } = window.__demo!;
     return JSON.parse(JSON.stringify(rest)) as DemoView;
   });
 }

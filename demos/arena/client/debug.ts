@@ -58,6 +58,8 @@ export interface DemoDebug {
   move(dx: number, dy: number, ms: number): void;
   /** Leaves the room for good. */
   leave(): Promise<void>;
+  /** Joins now (the page does so by itself unless it was opened with `?join=manual`). */
+  join(): void;
 }
 
 declare global {

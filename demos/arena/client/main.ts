@@ -49,6 +49,7 @@ const demo: DemoDebug = {
     steer = { dx, dy, until: performance.now() + ms };
   },
   leave: async () => {},
+  join: () => {},
 };
 window.__demo = demo;
 
@@ -209,10 +210,17 @@ function frame(now: number): void {
   requestAnimationFrame(frame);
 }
 
-start().catch((err: unknown) => {
-  demo.status = 'refused';
-  demo.error = err instanceof Error ? err.message : String(err);
-  demo.events.push(`error:${err instanceof NetloomError ? err.code : 'join_failed'}`);
-});
+let joining = false;
+demo.join = () => {
+  if (joining) return;
+  joining = true;
+  start().catch((err: unknown) => {
+    demo.status = 'refused';
+    demo.error = err instanceof Error ? err.message : String(err);
+    demo.events.push(`error:${err instanceof NetloomError ? err.code : 'join_failed'}`);
+  });
+};
+// `?join=manual` waits for `__demo.join()` (the setup benchmark's "click", made once the page is idle).
+if (new URLSearchParams(location.search).get('join') !== 'manual') demo.join();
 setInterval(updateHud, 250);
 requestAnimationFrame(frame);
