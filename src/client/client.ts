@@ -26,6 +26,11 @@ import { roomListQuery } from './rooms-api.js';
 import { type CallOptions, RpcClient } from './rpc.js';
 import { type ClientPeerOptions, createClientPeer, webRtcAvailable } from './transports/webrtc.js';
 import { connectWebSocket, type WebSocketConstructor } from './transports/websocket.js';
+import {
+  connectWebTransport,
+  type WebTransportConstructorLike,
+  webTransportAvailable,
+} from './transports/webtransport.js';
 import type { UpgradeEvent, UpgradeOptions, UpgradePeer, UpgradeTransport } from './upgrade.js';
 
 /** What the control plane answers to a join request. */
@@ -34,8 +39,22 @@ export interface JoinTicket {
   roomType: string;
   seat: string;
   expiresAt: number;
-  /** Where to connect: the WebSocket path, and `webrtc` when the server offers it (with ICE servers for the client). */
-  transports: { websocket: string; webrtc?: { iceServers: IceServer[] } };
+  /**
+   * Where to connect: the WebSocket path; `webrtc` when the server offers it (with ICE servers for the
+   * client); `webtransport` when it offers WebTransport: its UDP port and path on the same host (or a
+   * full `url`), and the SHA-256 hashes (hex) of its certificates, for `serverCertificateHashes`.
+   */
+  transports: {
+    websocket: string;
+    webrtc?: { iceServers: IceServer[] };
+    webtransport?: { port: number; path: string; url?: string; certificateHashes: string[] };
+  };
+}
+
+/** `ClientOptions.webtransport`: the client's WebTransport sessions. */
+export interface ClientWebTransportOptions {
+  /** Default `globalThis.WebTransport`; in Node, a compatible class (netloom's Node client). */
+  WebTransport?: WebTransportConstructorLike;
 }
 
 /** `ClientOptions.webrtc`: the client's WebRTC peers. */
@@ -81,6 +100,8 @@ export interface ClientOptions<E extends AnyEndpoints = AnyEndpoints, N extends 
   transports?: TransportName[];
   /** WebRTC peers: in Node pass `RTCPeerConnection` (werift's, adapted); browsers use their own. */
   webrtc?: ClientWebRtcOptions;
+  /** The client's WebTransport sessions (used when the server offers WebTransport). */
+  webtransport?: ClientWebTransportOptions;
   /** Upgrade timing: `timeoutMs` (default 10 s) and retry backoff `retryBaseMs` (1 s) doubling to `retryMaxMs` (30 s). */
   upgrade?: Partial<Omit<UpgradeOptions, 'transports'>>;
 }
@@ -280,6 +301,26 @@ export class Client<E extends AnyEndpoints = AnyEndpoints, N extends AnyNotices 
         webrtc.createPeer ? webrtc.createPeer(iceServers) : createClientPeer({ ...webrtc, iceServers }),
     };
     const iceServers = offered.webrtc?.iceServers;
+    const wt = offered.webtransport;
+    const webTransportCtor = options.webtransport?.WebTransport;
+    const upgradeTransports: UpgradeTransport[] = [];
+    if (wt)
+      upgradeTransports.push({
+        name: 'webtransport',
+        available: () => webTransportAvailable(webTransportCtor ?? globalWebTransport()),
+        connect: (token) => {
+          const url = new URL(wt.url ?? wt.path, this.base);
+          url.protocol = 'https:';
+          if (!wt.url) url.port = String(wt.port);
+          url.searchParams.set('session', token);
+          return connectWebTransport(url.href, {
+            WebTransport: webTransportCtor,
+            certificateHashes: wt.certificateHashes,
+            timeoutMs: options.upgrade?.timeoutMs,
+          });
+        },
+      });
+    if (Array.isArray(iceServers)) upgradeTransports.push(rtc);
     const connection = new ServerConnection({
       connect: async () => {
         const link = await connectWebSocket(wsUrl, {
@@ -293,16 +334,17 @@ export class Client<E extends AnyEndpoints = AnyEndpoints, N extends AnyNotices 
       handshakeTimeoutMs: connectTimeoutMs,
       core: options.session ?? {},
       random: Math.random,
-      upgrade: Array.isArray(iceServers)
-        ? {
-            transport: rtc,
-            iceServers,
-            options: {
-              ...options.upgrade,
-              ...(options.transports ? { transports: options.transports } : {}),
-            },
-          }
-        : undefined,
+      upgrade:
+        upgradeTransports.length > 0
+          ? {
+              transport: upgradeTransports,
+              iceServers: iceServers ?? [],
+              options: {
+                ...options.upgrade,
+                ...(options.transports ? { transports: options.transports } : {}),
+              },
+            }
+          : undefined,
     });
     connection.ontransport = (change) => this.clientEvents.emit('transport', change);
     connection.onupgrade = (event) => this.clientEvents.emit('upgrade', event);
@@ -335,4 +377,8 @@ export class Client<E extends AnyEndpoints = AnyEndpoints, N extends AnyNotices 
 /** The page's RTCPeerConnection, if any. */
 function globalRtc(): unknown {
   return (globalThis as { RTCPeerConnection?: unknown }).RTCPeerConnection;
+}
+
+function globalWebTransport(): unknown {
+  return (globalThis as { WebTransport?: unknown }).WebTransport;
 }

@@ -44,7 +44,11 @@ export interface TransportChange {
 export interface ConnectionOptions {
   connect: () => Promise<Link>;
   /** Upgrade to a better transport once open (absent: stay on the link `connect` makes). */
-  upgrade?: { transport: UpgradeTransport; iceServers: IceServer[]; options?: Partial<UpgradeOptions> };
+  upgrade?: {
+    transport: UpgradeTransport | UpgradeTransport[];
+    iceServers: IceServer[];
+    options?: Partial<UpgradeOptions>;
+  };
   clock: Clock;
   reconnect: ReconnectOptions;
   handshakeTimeoutMs: number;

@@ -86,6 +86,7 @@ export class ServerConnection {
               if (event.type === 'upgraded') this.setTransport(event.transport);
               this.onupgrade?.(event);
             },
+            sessionToken: () => this.token,
           },
           up.transport,
           up.iceServers,

@@ -9,6 +9,7 @@ export {
   type ClientEvents,
   type ClientOptions,
   type ClientWebRtcOptions,
+  type ClientWebTransportOptions,
   type CreateOptions,
   type JoinOptions,
   type JoinTicket,
@@ -49,4 +50,11 @@ export {
   webRtcAvailable,
 } from './transports/webrtc.js';
 export type { WebSocketConstructor } from './transports/websocket.js';
+export {
+  type ConnectWebTransportOptions,
+  connectWebTransport,
+  type WebTransportConstructorLike,
+  type WebTransportLike,
+  webTransportAvailable,
+} from './transports/webtransport.js';
 export type { ClientCandidate, UpgradeEvent, UpgradeOptions, UpgradePeer } from './upgrade.js';

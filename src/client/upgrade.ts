@@ -1,4 +1,4 @@
-// The client's transport negotiator: after the WebSocket session opens, upgrades it to a better transport (WebRTC) over SIGNAL, with timeouts and retries.
+// The client's transport negotiator: after the WebSocket session opens, upgrades it to a better transport (WebTransport directly, WebRTC over SIGNAL), with timeouts and retries.
 import type { ErrorCode } from '../codec/errors.js';
 import type { Link, LinkCloseInfo, TransportName } from '../link/link.js';
 import type { Clock, TimerHandle } from '../shared/clock.js';
@@ -62,6 +62,8 @@ export interface UpgradeHost {
   adopt(link: Link, hooks: { acked(): void; closed(info: LinkCloseInfo): void }): boolean;
   /** Tells the app (once SWITCH_ACK arrived) or the logs (failures) what happened. */
   report(event: UpgradeEvent): void;
+  /** The session's secret token (a direct transport presents it to attach its link to this session). */
+  sessionToken?(): string;
 }
 
 /** What an upgrade attempt came to. */
@@ -71,12 +73,14 @@ export type UpgradeEvent =
   | { type: 'failed'; code: ErrorCode | 'normal'; retryInMs: number }
   | { type: 'lost'; code: ErrorCode | 'normal'; retryInMs: number };
 
-/** A way to make the peer of one transport; `available` false means this runtime lacks it. */
-export interface UpgradeTransport {
-  name: TransportName;
-  available(): boolean;
-  createPeer(iceServers: IceServer[]): UpgradePeer;
-}
+/**
+ * A way to reach the server over one transport; `available` false means this runtime lacks it or the
+ * server does not offer it. A signaled transport (WebRTC) makes a peer that negotiates over SIGNAL; a
+ * direct one (WebTransport) opens its link itself, presenting the session token.
+ */
+export type UpgradeTransport =
+  | { name: TransportName; available(): boolean; createPeer(iceServers: IceServer[]): UpgradePeer }
+  | { name: TransportName; available(): boolean; connect(sessionToken: string): Promise<Link> };
 
 type Phase = 'idle' | 'waiting' | 'offering' | 'switching' | 'active';
 
@@ -103,28 +107,43 @@ export class Upgrader {
   private refused = false;
   private readonly options: UpgradeOptions;
 
+  /** Transports worth trying, best first (preference order, before `websocket`). */
+  private readonly candidates: UpgradeTransport[];
+  /** Index in `candidates` of the next transport to try; moves on after a failure. */
+  private next = 0;
+  private transport: UpgradeTransport | null = null;
+
   constructor(
     private readonly host: UpgradeHost,
-    private readonly transport: UpgradeTransport | null,
+    transports: UpgradeTransport | UpgradeTransport[] | null,
     private readonly iceServers: IceServer[],
     options: Partial<UpgradeOptions> = {},
   ) {
     this.options = { ...DEFAULT_UPGRADE_OPTIONS, ...options };
+    const order = this.options.transports;
+    const ws = order.indexOf('websocket');
+    const rank = (t: UpgradeTransport) => order.indexOf(t.name);
+    this.candidates = (transports === null ? [] : Array.isArray(transports) ? transports : [transports])
+      .filter((t) => rank(t) >= 0 && (ws < 0 || rank(t) < ws))
+      .sort((a, b) => rank(a) - rank(b));
   }
 
   /** True when this client should upgrade: a preferred transport that the server offers and this runtime has. */
   get wanted(): boolean {
-    const t = this.transport;
-    if (!t) return false;
-    const order = this.options.transports;
-    const at = order.indexOf(t.name);
-    const ws = order.indexOf('websocket');
-    if (at < 0 || (ws >= 0 && ws < at)) return false;
-    try {
-      return t.available();
-    } catch {
-      return false;
+    return this.candidates.some(usable);
+  }
+
+  /** The transport of the next attempt: the best usable one, starting where the last failure left off. */
+  private pick(): UpgradeTransport | null {
+    const n = this.candidates.length;
+    for (let i = 0; i < n; i++) {
+      const t = this.candidates[(this.next + i) % n];
+      if (usable(t)) {
+        this.next = (this.next + i) % n;
+        return t;
+      }
     }
+    return null;
   }
 
   /** Where the negotiation stands (for tests and stats). */
@@ -183,9 +202,16 @@ export class Upgrader {
 
   private attempt(): void {
     this.clearTimer();
+    const transport = this.pick();
+    this.transport = transport;
+    if (!transport) return;
+    if ('connect' in transport) {
+      this.attemptDirect(transport);
+      return;
+    }
     let peer: UpgradePeer;
     try {
-      peer = (this.transport as UpgradeTransport).createPeer(this.iceServers);
+      peer = transport.createPeer(this.iceServers);
     } catch {
       this.fail('upgrade_failed', false);
       return;
@@ -235,6 +261,39 @@ export class Upgrader {
     );
   }
 
+  /** A direct transport: open the link (it attaches itself to the session with the token), then switch. */
+  private attemptDirect(transport: Extract<UpgradeTransport, { connect: unknown }>): void {
+    const token = this.host.sessionToken?.() ?? '';
+    const pending = Promise.resolve().then(() => transport.connect(token));
+    let opened: Link | null = null;
+    const peer: UpgradePeer = {
+      offer: async () => '',
+      onCandidate: null,
+      setAnswer: async () => {},
+      addCandidate: () => undefined,
+      link: pending,
+      close: () => {
+        if (opened) opened.close('normal', 'upgrade closed');
+        else pending.then((l) => l.close('normal', 'upgrade abandoned')).catch(() => undefined);
+      },
+    };
+    this.peer = peer;
+    this.phase = 'offering';
+    this.timer = this.host.clock.setTimeout(() => {
+      this.timer = null;
+      if (this.peer === peer) this.fail('upgrade_timeout', false);
+    }, this.options.timeoutMs);
+    pending.then(
+      (link) => {
+        opened = link;
+        this.linked(peer, link);
+      },
+      () => {
+        if (this.peer === peer) this.fail('upgrade_failed', false);
+      },
+    );
+  }
+
   private linked(peer: UpgradePeer, link: Link): void {
     if (this.peer !== peer || this.phase !== 'offering') {
       link.close('normal', 'upgrade abandoned');
@@ -278,6 +337,8 @@ export class Upgrader {
 
   private retry(code: ErrorCode | 'normal', type: 'failed' | 'lost'): void {
     this.failures++;
+    // The next attempt tries the next transport (e.g. WebRTC after WebTransport failed on a UDP-hostile path).
+    if (this.candidates.length > 1) this.next = (this.next + 1) % this.candidates.length;
     if (this.refused) {
       this.phase = 'idle';
       this.host.report({ type, code, retryInMs: -1 });
@@ -317,4 +378,12 @@ export class Upgrader {
 
 function toCandidate(message: CandidateSignal): ClientCandidate {
   return { candidate: message.candidate ?? '', sdpMid: message.sdpMid, sdpMLineIndex: message.sdpMLineIndex };
+}
+
+function usable(t: UpgradeTransport): boolean {
+  try {
+    return t.available();
+  } catch {
+    return false;
+  }
 }

@@ -88,6 +88,21 @@ export const ERROR_CODES = [
   'sdp_invalid',
   'candidate_invalid',
   'peer_timeout',
+  // QUIC endpoint (WebTransport)
+  'quic_error',
+  'quic_closed',
+  'datagram_too_large',
+  'certificate_invalid',
+  // HTTP/3 and WebTransport sessions
+  'h3_frame_error',
+  'h3_frame_unexpected',
+  'h3_settings_error',
+  'h3_stream_error',
+  'h3_headers_too_large',
+  'qpack_error',
+  'capsule_error',
+  'wt_session_refused',
+  'wt_stream_limit',
 ] as const;
 
 export type ErrorCode = (typeof ERROR_CODES)[number];

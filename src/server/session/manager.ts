@@ -76,6 +76,35 @@ export class SessionManager {
     return this.sessions.values();
   }
 
+  /**
+   * Attaches a link the client opened directly (WebTransport, presenting its session token) to its
+   * live session as the upgraded link; the client then sends SWITCH on it. Refused (false, and the
+   * caller closes the link) for an unknown or dropped session, one that already has an upgraded
+   * link, or during shutdown. A link that sees no SWITCH within `switchTimeoutMs` is closed.
+   */
+  attachUpgraded(token: string, link: Link, switchTimeoutMs = 5_000): boolean {
+    const session = this.sessions.get(token);
+    if (this.draining || this.closed || !session || session.state !== 'live') return false;
+    const { clock, metrics } = this.deps;
+    let switched = false;
+    const timer = clock.setTimeout(() => {
+      if (!switched) link.close('upgrade_timeout', 'no SWITCH on the new link');
+    }, switchTimeoutMs);
+    const added = session.links.addUpgraded(link, {
+      switched: () => {
+        switched = true;
+        clock.clearTimeout(timer);
+        metrics.inc(`upgrades{${link.transport}}`);
+      },
+      closed: (info) => {
+        clock.clearTimeout(timer);
+        if (!info.local) metrics.inc('upgraded_links_lost');
+      },
+    });
+    if (!added) clock.clearTimeout(timer);
+    return added;
+  }
+
   /** Shutdown has begun: refuse new links and new joins (`server_shutdown`); live sessions go on. */
   drain(): void {
     this.draining = true;
