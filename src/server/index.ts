@@ -150,4 +150,21 @@ export {
   type UpgradeLimits,
   type UpgradeServerPeer,
 } from './transports/webrtc/upgrade.js';
+export type { ConnectPolicy, ConnectRequest } from './transports/webtransport/connect-request.js';
+export {
+  H3Connection,
+  type H3ConnectionOptions,
+  type H3Stats,
+} from './transports/webtransport/h3-connection.js';
+export {
+  acceptWebTransportLink,
+  type WebTransportLinkOptions,
+  WebTransportServerLink,
+} from './transports/webtransport/link.js';
+export {
+  NodeWebTransport,
+  type NodeWebTransportOptions,
+  nodeWebTransportClass,
+} from './transports/webtransport/node-client.js';
+export type { WtCloseInfo, WtSession, WtStream } from './transports/webtransport/wt-session.js';
 export { netloom };

@@ -17,6 +17,7 @@ import type { EndedRoomsOptions } from './rooms/tombstones.js';
 import type { ClientLimits } from './session/limits.js';
 import type { WebRtcOptions, WebRtcTicket } from './transports/webrtc/service.js';
 import type { WebSocketServerLinkOptions } from './transports/websocket.js';
+import type { WebTransportServerOptions, WebTransportTicket } from './transports/webtransport/service.js';
 
 /** Any room definition, whatever its protocol, data and client data types. */
 export type AnyRoomDefinition = RoomDefinition<AnyProtocol, unknown, unknown>;
@@ -58,6 +59,12 @@ export interface NetloomOptions extends NetloomExtensionOptions {
    * announced addresses, UDP port range, ICE servers handed to clients, timeouts and signaling limits.
    */
   webrtc?: WebRtcOptions;
+  /**
+   * WebTransport (HTTP/3 over QUIC on one UDP port): clients that have it upgrade to it before
+   * WebRTC. Off by default (`{ enabled: true, port }` turns it on; open that UDP port). A generated
+   * short-lived certificate's hash is published in join tickets for `serverCertificateHashes`.
+   */
+  webtransport?: WebTransportServerOptions;
   /** Largest JSON body of a join request, joinData included (default 16,384 bytes). */
   maxJoinBodyBytes?: number;
   /**
@@ -101,8 +108,11 @@ export interface NetloomOptions extends NetloomExtensionOptions {
 
 /** A seat reservation plus where to connect. */
 export interface JoinTicket extends SeatReservation {
-  /** The WebSocket path, and `webrtc` (with the ICE servers clients should use) when the server offers it. */
-  transports: { websocket: string; webrtc?: WebRtcTicket };
+  /**
+   * The WebSocket path; `webrtc` (with the ICE servers clients should use) and `webtransport` (port,
+   * path, certificate hashes) when the server offers them.
+   */
+  transports: { websocket: string; webrtc?: WebRtcTicket; webtransport?: WebTransportTicket };
 }
 
 /** netloom's in-process API, also reachable as `app.netloom`. */

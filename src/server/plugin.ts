@@ -24,6 +24,7 @@ import { clientLimits } from './session/limits.js';
 import { SessionManager } from './session/manager.js';
 import { createUpgradeService } from './transports/webrtc/service.js';
 import { WEBSOCKET_LINK_DEFAULTS, WebSocketServerLink } from './transports/websocket.js';
+import { WebTransportService } from './transports/webtransport/service.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -105,7 +106,19 @@ async function netloomPlugin(app: FastifyInstance, options: NetloomOptions): Pro
   });
   lifecycle.add(options.hooks);
   const transports = { websocket: `${prefix}/ws`, ...(upgrade ? { webrtc: upgrade.ticket } : {}) };
-  const withTransports = (r: SeatReservation) => ({ ...r, transports });
+  const webTransport = options.webtransport?.enabled
+    ? await WebTransportService.start(options.webtransport, {
+        path: `${prefix}/wt`,
+        metrics,
+        log,
+        attach: (token, link, switchTimeoutMs) => sessions.attachUpgraded(token, link, switchTimeoutMs),
+      })
+    : null;
+  // The WebTransport entry is computed per ticket: its certificate hashes change when it rotates.
+  const withTransports = (r: SeatReservation) => ({
+    ...r,
+    transports: webTransport ? { ...transports, webtransport: webTransport.ticket() } : transports,
+  });
 
   const matchmaker = createMatchmaker({
     rooms: ext.rooms,
@@ -202,6 +215,7 @@ async function netloomPlugin(app: FastifyInstance, options: NetloomOptions): Pro
     control.close();
   });
   app.addHook('onClose', async () => {
+    await webTransport?.close();
     await driver.close();
   });
 }

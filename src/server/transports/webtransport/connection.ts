@@ -1,0 +1,402 @@
+// One QUIC connection over a quiche Connection, exposed as the QuicConnection seam (used by server and client).
+import { NetloomError } from '../../../codec/errors.js';
+import { type Connection, type Host, quiche } from './config.js';
+import type { QuicConnection } from './quic.js';
+import { encodeReason, errorText, streamErrorCode } from './quiche-util.js';
+import type { PacketOutput } from './udp.js';
+
+type CloseInfo = { code: number; reason: string; local: boolean };
+
+const dec = new TextDecoder('utf-8', { fatal: false });
+/** Shared scratch for streamRecv; each delivered chunk is a copy. */
+const scratch = new Uint8Array(64 * 1024);
+const EMPTY = new Uint8Array(0);
+
+/** Hooks the owner (endpoint or client) passes in. */
+export interface QuicConnOwner {
+  readonly output: PacketOutput;
+  /** quiche has fully closed the connection (after draining): forget it. */
+  removed(conn: QuicConn): void;
+  /** A user callback threw. */
+  callbackError(err: unknown): void;
+}
+
+/**
+ * The QuicConnection implementation. Created by the endpoint (server) or `connectQuic` (client).
+ * Details the seam leaves open:
+ * - `writeStream` on a closed connection throws `quic_closed`; on a stream the peer stopped (or reset and quiche
+ *   then dropped) it fires `onstreamreset` once and returns `data.length`: the bytes are discarded.
+ *   A STOP_SENDING for a stream we are not blocked on is noticed at the next write to it.
+ * - With `fin` and a partial write, quiche ignores `fin`: write the rest with `fin` again.
+ * - `openStream` throws `quic_error` when the peer's stream limit is reached.
+ * - `resetStream` sends RESET_STREAM for our sending side and STOP_SENDING for the peer's, as the stream has them.
+ * - `onclose` fires once: `local` false with the peer's code/reason; idle timeout is `{ code: 0, reason:
+ *   'idle timeout', local: true }`. Stream and datagram bytes handed to callbacks are copies the callee may keep.
+ */
+export class QuicConn implements QuicConnection {
+  onstreamdata: ((streamId: number, data: Uint8Array, fin: boolean) => void) | null = null;
+  onstreamwritable: ((streamId: number) => void) | null = null;
+  onstreamreset: ((streamId: number, code: number) => void) | null = null;
+  ondatagram: ((data: Uint8Array) => void) | null = null;
+  onclose: ((info: CloseInfo) => void) | null = null;
+  /** Internal: fires once when the handshake completes. */
+  onestablished: (() => void) | null = null;
+  readonly isClient: boolean;
+  readonly remote: { host: string; port: number };
+  /** When this connection was created (ms since epoch). */
+  readonly createdAt = Date.now();
+  /** Internal: map keys the endpoint registered for this connection. */
+  readonly keys: string[] = [];
+
+  readonly #conn: Connection;
+  readonly #owner: QuicConnOwner;
+  readonly #recvInfo: { from: Host; to: Host };
+  #established = false;
+  #active = false;
+  #closeInfo: CloseInfo | null = null;
+  #removed = false;
+  #inReceive = false;
+  #timer: NodeJS.Timeout | null = null;
+  #timerAt = 0;
+  #nextBidi: number;
+  #nextUni: number;
+  readonly #blocked = new Set<number>();
+  readonly #stopped = new Set<number>();
+  readonly #readReset = new Set<number>();
+
+  constructor(conn: Connection, isClient: boolean, local: Host, remote: Host, owner: QuicConnOwner) {
+    this.#conn = conn;
+    this.isClient = isClient;
+    this.remote = { host: remote.host, port: remote.port };
+    this.#owner = owner;
+    this.#recvInfo = { from: { host: remote.host, port: remote.port }, to: local };
+    this.#nextBidi = isClient ? 0 : 1;
+    this.#nextUni = isClient ? 2 : 3;
+  }
+
+  /** True once the TLS handshake has completed. */
+  get established(): boolean {
+    return this.#established;
+  }
+
+  get closed(): boolean {
+    return this.#closeInfo !== null;
+  }
+
+  get maxDatagramSize(): number {
+    if (this.#closeInfo !== null) return 0;
+    return this.#conn.dgramMaxWritableLen() ?? 0;
+  }
+
+  /** quiche's counters for this connection (packets, bytes, losses, peer transport parameters). */
+  stats(): ReturnType<Connection['stats']> {
+    return this.#conn.stats();
+  }
+
+  /** The certificate chain the peer presented (DER, leaf first), or null. */
+  peerCertificates(): Uint8Array[] | null {
+    return this.#conn.peerCertChain();
+  }
+
+  /** Internal: forget a connection that never accepted a packet, without sending anything. */
+  discard(): void {
+    if (this.#removed) return;
+    this.#removed = true;
+    this.#closeInfo ??= { code: 0, reason: 'discarded', local: true };
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#owner.removed(this);
+  }
+
+  /** Internal: start delivering stream and datagram events (after the owner handed the connection out). */
+  activate(): void {
+    if (this.#active) return;
+    this.#active = true;
+    this.#processEvents();
+    this.#owner.output.schedule(this);
+  }
+
+  /** Internal: feeds one UDP payload to quiche and handles what it produced. */
+  receive(packet: Buffer): void {
+    this.#inReceive = true;
+    try {
+      try {
+        this.#conn.recv(packet, this.#recvInfo);
+      } catch {
+        // quiche refused the packet (undecryptable, duplicate, malformed): it has already dropped it
+      }
+      if (!this.#established && this.#conn.isEstablished()) {
+        this.#established = true;
+        this.#call(() => this.onestablished?.());
+      }
+      if (this.#active) this.#processEvents();
+      this.#checkClosed();
+    } finally {
+      this.#inReceive = false;
+    }
+    this.#owner.output.schedule(this);
+  }
+
+  /** Internal: writes out everything quiche wants to send, then re-arms the timer. */
+  flush(): void {
+    if (this.#removed) return;
+    try {
+      this.#owner.output.sendFrom(this.#conn, this.remote.port, this.remote.host);
+    } catch (err) {
+      this.#owner.callbackError(new NetloomError('quic_error', `quiche send failed: ${errorText(err)}`));
+    }
+    this.#checkClosed();
+    this.#armTimer();
+  }
+
+  writeStream(streamId: number, data: Uint8Array, fin = false): number {
+    if (this.#closeInfo !== null) throw new NetloomError('quic_closed', 'the QUIC connection is closed');
+    let n: number | null;
+    try {
+      n = this.#conn.streamSend(streamId, data, fin);
+    } catch (err) {
+      const code = streamErrorCode(err, 'StreamStopped');
+      if (code !== null) {
+        this.#reportStopped(streamId, code);
+        return data.length; // the peer no longer reads this stream: the bytes are discarded
+      }
+      throw new NetloomError('quic_error', `cannot write stream ${streamId}: ${errorText(err)}`, {
+        cause: err,
+      });
+    }
+    if (n === null && data.length > 0) {
+      // Done: no capacity, or quiche already forgot a stream the peer aborted
+      try {
+        this.#conn.streamCapacity(streamId);
+      } catch (err) {
+        const code = streamErrorCode(err, 'StreamStopped');
+        if (code !== null) this.#reportStopped(streamId, code);
+        if (code !== null || this.#readReset.has(streamId)) return data.length; // discarded, as above
+        throw new NetloomError('quic_error', `cannot write stream ${streamId}: ${errorText(err)}`, {
+          cause: err,
+        });
+      }
+    }
+    const taken = n ?? 0;
+    if (taken < data.length) {
+      this.#blocked.add(streamId);
+      try {
+        this.#conn.streamWritable(streamId, 1);
+      } catch {
+        // the stream state changed; the writable pass will report it
+      }
+    }
+    if (taken > 0 || fin) this.#scheduleFlush();
+    return taken;
+  }
+
+  openStream(bidirectional: boolean): number {
+    if (this.#closeInfo !== null) throw new NetloomError('quic_closed', 'the QUIC connection is closed');
+    const left = bidirectional ? this.#conn.peerStreamsLeftBidi() : this.#conn.peerStreamsLeftUni();
+    if (left <= 0) {
+      throw new NetloomError(
+        'quic_error',
+        `the peer allows no more ${bidirectional ? 'bidi' : 'uni'} streams now`,
+      );
+    }
+    const id = bidirectional ? this.#nextBidi : this.#nextUni;
+    try {
+      this.#conn.streamSend(id, EMPTY, false); // creates the stream in quiche
+    } catch (err) {
+      throw new NetloomError('quic_error', `cannot open stream: ${errorText(err)}`, { cause: err });
+    }
+    if (bidirectional) this.#nextBidi += 4;
+    else this.#nextUni += 4;
+    return id;
+  }
+
+  resetStream(streamId: number, code: number): void {
+    if (this.#closeInfo !== null) return;
+    const uni = (streamId & 2) !== 0;
+    const local = ((streamId & 1) === 0) === this.isClient;
+    this.#blocked.delete(streamId);
+    try {
+      if (!uni || local) this.#conn.streamShutdown(streamId, quiche.Shutdown.Write, code);
+    } catch {
+      // already finished or reset
+    }
+    try {
+      if (!uni || !local) this.#conn.streamShutdown(streamId, quiche.Shutdown.Read, code);
+    } catch {
+      // already finished or reset
+    }
+    this.#scheduleFlush();
+  }
+
+  sendDatagram(data: Uint8Array): boolean {
+    if (this.#closeInfo !== null) return false;
+    const max = this.#conn.dgramMaxWritableLen();
+    if (max === null || data.length > max) return false;
+    if (this.#conn.isDgramSendQueueFull()) return false;
+    try {
+      this.#conn.dgramSend(data);
+    } catch {
+      return false;
+    }
+    this.#scheduleFlush();
+    return true;
+  }
+
+  close(code: number, reason: string): void {
+    if (this.#closeInfo !== null) return;
+    // Send what is pending first (a client's handshake Finished, queued stream data) so the peer can read the close.
+    if (!this.#removed) {
+      try {
+        this.#owner.output.sendFrom(this.#conn, this.remote.port, this.remote.host);
+      } catch {
+        // nothing to send
+      }
+    }
+    try {
+      this.#conn.close(true, code, encodeReason(reason));
+    } catch {
+      // already closing
+    }
+    this.#fireClose({ code, reason, local: true });
+    this.#scheduleFlush();
+  }
+
+  /** Internal: close without telling the peer anything more than quiche does (endpoint shutdown, timeouts). */
+  abort(reason: string): void {
+    this.close(0, reason);
+  }
+
+  #scheduleFlush(): void {
+    if (!this.#inReceive) this.#owner.output.schedule(this);
+  }
+
+  #call(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.#owner.callbackError(err);
+    }
+  }
+
+  #processEvents(): void {
+    const conn = this.#conn;
+    if (this.#closeInfo !== null) return;
+    // readable()/writable() allocate native iterators (costly to collect): only ask when there is something to find.
+    if (conn.isReadable()) {
+      for (const id of conn.readable()) {
+        this.#drainStream(id);
+        if (this.#closeInfo !== null) return;
+      }
+    }
+    while (this.#closeInfo === null) {
+      // dgramRecv into scratch + a JS copy: dgramRecvVec's native-backed buffers are costly to collect
+      const n = conn.dgramRecv(scratch);
+      if (n === null) break;
+      const d = scratch.slice(0, n);
+      if (this.ondatagram) this.#call(() => this.ondatagram?.(d));
+    }
+    // A STOP_SENDING on a stream we are not blocked on is reported on the next write to it.
+    if (this.#closeInfo !== null || this.#blocked.size === 0) return;
+    for (const id of conn.writable()) {
+      if (this.#stopped.has(id)) continue;
+      try {
+        conn.streamCapacity(id);
+      } catch (err) {
+        const code = streamErrorCode(err, 'StreamStopped');
+        if (code !== null) this.#reportStopped(id, code);
+        continue;
+      }
+      if (this.#blocked.delete(id)) this.#call(() => this.onstreamwritable?.(id));
+      if (this.#closeInfo !== null) return;
+    }
+  }
+
+  #drainStream(id: number): void {
+    for (;;) {
+      let r: [number, boolean] | null;
+      try {
+        r = this.#conn.streamRecv(id, scratch);
+      } catch (err) {
+        const code = streamErrorCode(err, 'StreamReset');
+        if (code !== null) {
+          this.#readReset.add(id); // if quiche then forgets the stream, later writes are discarded
+          this.#call(() => this.onstreamreset?.(id, code));
+        }
+        return;
+      }
+      if (r === null) return;
+      const [n, fin] = r;
+      if (n > 0 || fin) {
+        const chunk = scratch.slice(0, n);
+        this.#call(() => this.onstreamdata?.(id, chunk, fin));
+      }
+      if (fin || this.#closeInfo !== null) return;
+    }
+  }
+
+  #reportStopped(id: number, code: number): void {
+    if (this.#stopped.has(id)) return;
+    this.#stopped.add(id);
+    this.#blocked.delete(id);
+    try {
+      this.#conn.streamShutdown(id, quiche.Shutdown.Write, code);
+    } catch {
+      // nothing left to shut down
+    }
+    this.#call(() => this.onstreamreset?.(id, code));
+  }
+
+  #fireClose(info: CloseInfo): void {
+    if (this.#closeInfo !== null) return;
+    this.#closeInfo = info;
+    this.#call(() => this.onclose?.(info));
+  }
+
+  #checkClosed(): void {
+    const conn = this.#conn;
+    if (this.#closeInfo === null && (conn.isClosed() || conn.isDraining())) {
+      const peer = conn.peerError();
+      const local = conn.localError();
+      if (peer) this.#fireClose({ code: peer.errorCode, reason: dec.decode(peer.reason), local: false });
+      else if (conn.isTimedOut()) this.#fireClose({ code: 0, reason: 'idle timeout', local: true });
+      else if (local)
+        this.#fireClose({ code: local.errorCode, reason: dec.decode(local.reason), local: true });
+      else this.#fireClose({ code: 0, reason: 'closed', local: true });
+    }
+    if (conn.isClosed() && !this.#removed) {
+      this.#removed = true;
+      if (this.#timer) clearTimeout(this.#timer);
+      this.#timer = null;
+      this.#owner.removed(this);
+    }
+  }
+
+  #armTimer(): void {
+    if (this.#removed) return;
+    const t = this.#conn.timeout();
+    if (t === null) {
+      if (this.#timer) clearTimeout(this.#timer);
+      this.#timer = null;
+      return;
+    }
+    const at = Date.now() + t;
+    // A timer that fires no later than needed is kept: quiche's onTimeout is a no-op before its deadline.
+    if (this.#timer !== null && this.#timerAt <= at + 1) return;
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timerAt = at;
+    this.#timer = setTimeout(this.#onTimer, Math.ceil(t) + 1);
+    this.#timer.unref();
+  }
+
+  readonly #onTimer = (): void => {
+    this.#timer = null;
+    if (this.#removed) return;
+    try {
+      this.#conn.onTimeout();
+    } catch (err) {
+      this.#owner.callbackError(err);
+    }
+    this.#checkClosed();
+    this.flush();
+  };
+}

@@ -1,0 +1,416 @@
+// One HTTP/3 connection for WebTransport, server or client role: control and QPACK streams, SETTINGS, extended CONNECT, sessions.
+import { NetloomError, toNetloomError } from '../../../codec/errors.js';
+import { checkConnect, connectRequestFields, connectResponseFields } from './connect-request.js';
+import {
+  encodeFrame,
+  FRAME_GOAWAY,
+  FRAME_HEADERS,
+  FRAME_SETTINGS,
+  WEBTRANSPORT_STREAM_SIGNAL,
+} from './h3-frames.js';
+import {
+  H3_CODES,
+  H3_NO_ERROR,
+  type H3CloseInfo,
+  type H3ConnectionOptions,
+  type H3Stats,
+} from './h3-options.js';
+import {
+  type Route,
+  type RouteHost,
+  requestRoute,
+  responseRoute,
+  STREAM_CONTROL,
+  STREAM_QPACK_DECODER,
+  STREAM_QPACK_ENCODER,
+  STREAM_WEBTRANSPORT_UNI,
+  serverBidiRoute,
+  uniRoute,
+} from './h3-routes.js';
+import { PendingStreams } from './pending-streams.js';
+import { DEFAULT_MAX_HEADER_LIST_BYTES, decodeFieldSection, encodeFieldSection } from './qpack.js';
+import type { QuicConnection } from './quic.js';
+import { encodeOurSettings, type H3Settings } from './settings.js';
+import { StreamWriter } from './stream-writer.js';
+import { encodeVarints, readVarint, varintLengthOf } from './varint.js';
+import {
+  DEFAULT_SESSION_LIMITS,
+  H3_REQUEST_REJECTED,
+  type SessionHost,
+  WtSession,
+  type WtSessionLimits,
+  WtStream,
+} from './wt-session.js';
+
+export type { H3CloseInfo, H3ConnectionOptions, H3Stats } from './h3-options.js';
+
+/**
+ * HTTP/3 over one QUIC connection, as far as WebTransport needs it. The server role answers extended
+ * CONNECT requests (path and origin checks) and hands each accepted session to `onsession`; the client role
+ * opens sessions with `connect`. Protocol violations close the connection with the HTTP/3 error code and a
+ * NetloomError in `error`; bad requests get a 4xx and never a crash.
+ */
+export class H3Connection implements SessionHost, RouteHost {
+  onsession: ((session: WtSession) => void) | null = null;
+  onrefused: ((status: number, reason: string) => void) | null = null;
+  onclose: ((info: H3CloseInfo) => void) | null = null;
+  peerSettings: H3Settings | null = null;
+  /** The error that ended the connection, if one did. */
+  error: NetloomError | null = null;
+  closed = false;
+  readonly stats: H3Stats = { sessionsOpened: 0, requestsRefused: 0, datagramsDropped: 0, streamsRefused: 0 };
+  readonly sessions = new Map<number, WtSession>();
+
+  /** @internal Routes of the streams in use. */
+  readonly routes = new Map<number, Route>();
+  private readonly writers = new Map<number, StreamWriter>();
+  private readonly pending: PendingStreams;
+  private readonly idleCloseMs: number;
+  private idleTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly control: StreamWriter;
+  private readonly criticalSeen = new Set<string>();
+  private goingAway = false;
+  private lastRequestId = -1;
+  private readonly settingsWaiters: Array<{ resolve: () => void; reject: (err: NetloomError) => void }> = [];
+  readonly maxHeaderListBytes: number;
+  readonly maxFrameBytes: number;
+  private readonly maxSessions: number;
+  private readonly sessionLimits: WtSessionLimits;
+
+  constructor(
+    readonly quic: QuicConnection,
+    private readonly options: H3ConnectionOptions = {},
+  ) {
+    this.maxHeaderListBytes = options.maxHeaderListBytes ?? DEFAULT_MAX_HEADER_LIST_BYTES;
+    this.maxFrameBytes = options.maxFrameBytes ?? 16_384;
+    this.maxSessions = options.maxSessions ?? 16;
+    this.idleCloseMs = options.idleCloseMs ?? 1_000;
+    this.pending = new PendingStreams(options.maxPendingStreams ?? 16, options.maxPendingBytes ?? 256 * 1024);
+    this.sessionLimits = { ...DEFAULT_SESSION_LIMITS, ...definedOnly(options.session ?? {}) };
+    quic.onstreamdata = (id, data, fin) => this.guard(() => this.streamData(id, data, fin));
+    quic.onstreamwritable = (id) => this.guard(() => this.writers.get(id)?.flush());
+    quic.onstreamreset = (id, code) => this.guard(() => this.routes.get(id)?.reset(code));
+    quic.ondatagram = (data) => this.guard(() => this.datagram(data));
+    quic.onclose = (info) =>
+      this.finish({
+        code: info.code === H3_NO_ERROR || info.code === 0 ? 'normal' : 'link_closed',
+        reason: info.reason,
+        local: info.local,
+      });
+    this.control = this.openUni(STREAM_CONTROL);
+    this.control.write(
+      encodeFrame(FRAME_SETTINGS, encodeOurSettings(this.maxSessions, this.maxHeaderListBytes)),
+    );
+    this.openUni(STREAM_QPACK_ENCODER);
+    this.openUni(STREAM_QPACK_DECODER);
+  }
+
+  get isClient(): boolean {
+    return this.quic.isClient;
+  }
+
+  /** Client: opens a WebTransport session. Rejects with `wt_session_refused` (status in the message) or the connection's error. */
+  async connect(authority: string, path: string, origin?: string): Promise<WtSession> {
+    await this.settingsArrived();
+    const settings = this.peerSettings!;
+    if (!settings.enableWebTransport || !settings.h3Datagram)
+      throw new NetloomError('wt_session_refused', 'server does not offer WebTransport with HTTP datagrams');
+    if (this.goingAway) throw new NetloomError('wt_session_refused', 'server sent GOAWAY');
+    return new Promise<WtSession>((resolve, reject) => {
+      const id = this.quic.openStream(true);
+      const writer = new StreamWriter(this.quic, id);
+      this.writers.set(id, writer);
+      const request = { authority, path, origin, headers: connectRequestFields(authority, path, origin) };
+      const refuse = (err: NetloomError) => {
+        this.waiterRejects.delete(refuse);
+        reject(err);
+      };
+      this.waiterRejects.add(refuse);
+      const respond = (status: number): WtSession | null => {
+        this.waiterRejects.delete(refuse);
+        if (status !== 200) {
+          writer.abandon();
+          reject(new NetloomError('wt_session_refused', `server answered ${status}`));
+          return null;
+        }
+        const session = new WtSession(id, request, this, writer, this.sessionLimits);
+        this.addSession(session);
+        resolve(session);
+        return session;
+      };
+      this.routes.set(id, responseRoute(this, id, respond, refuse));
+      writer.write(encodeFrame(FRAME_HEADERS, encodeFieldSection(request.headers)));
+    });
+  }
+
+  private readonly waiterRejects = new Set<(err: NetloomError) => void>();
+
+  /** Sends GOAWAY: no new sessions are accepted (server) or opened (client); open ones continue. */
+  goaway(): void {
+    if (this.goingAway || this.closed) return;
+    this.goingAway = true;
+    const id = this.isClient ? 0 : this.lastRequestId + 4;
+    this.control.write(encodeFrame(FRAME_GOAWAY, encodeVarints(Math.max(0, id))));
+  }
+
+  /** Closes every session and the connection (GOAWAY first on a server). */
+  close(reason = ''): void {
+    if (this.closed) return;
+    this.goaway();
+    for (const session of [...this.sessions.values()]) session.close(0, reason);
+    this.quic.close(H3_NO_ERROR, reason);
+    this.finish({ code: 'normal', reason, local: true });
+  }
+
+  // SessionHost
+
+  openSessionStream(session: WtSession, bidirectional: boolean): WtStream {
+    const id = this.quic.openStream(bidirectional);
+    const writer = new StreamWriter(this.quic, id);
+    this.writers.set(id, writer);
+    writer.write(
+      encodeVarints(bidirectional ? WEBTRANSPORT_STREAM_SIGNAL : STREAM_WEBTRANSPORT_UNI, session.id),
+    );
+    const stream = new WtStream(session, id, bidirectional, false, writer);
+    this.routes.set(id, {
+      data: (bytes, fin) => stream.receive(bytes, fin),
+      reset: (code) => stream.receiveReset(code),
+    });
+    return stream;
+  }
+
+  sessionEnded(session: WtSession): void {
+    this.sessions.delete(session.id);
+    for (const stream of session.streams.values()) this.forgetStream(stream.id, stream.readableEnded);
+    this.scheduleIdleClose();
+  }
+
+  /** Server: browsers keep the connection after a session ends or is refused; close it once nothing uses it. */
+  private scheduleIdleClose(): void {
+    if (this.sessions.size > 0 || this.isClient || this.closed || this.idleCloseMs <= 0) return;
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      if (this.sessions.size === 0) this.close('no session left');
+    }, this.idleCloseMs);
+    this.idleTimer.unref?.();
+  }
+
+  /** Drops a stream's route and writer; a stream the peer may still send on keeps a route that discards. */
+  forgetStream(id: number, readableEnded: boolean): void {
+    this.writers.delete(id);
+    if (readableEnded) {
+      this.routes.delete(id);
+      return;
+    }
+    this.routes.set(id, {
+      data: (_bytes, fin) => {
+        if (fin) this.routes.delete(id);
+      },
+      reset: () => this.routes.delete(id),
+    });
+  }
+
+  // RouteHost
+
+  /** @internal */
+  settingsReceived(settings: H3Settings): void {
+    this.peerSettings = settings;
+    for (const waiter of this.settingsWaiters.splice(0)) waiter.resolve();
+  }
+
+  /** @internal */
+  goawayReceived(): void {
+    this.goingAway = true;
+  }
+
+  /** @internal */
+  claimCriticalStream(name: string): void {
+    if (this.criticalSeen.has(name)) throw new NetloomError('h3_stream_error', `second ${name} stream`);
+    this.criticalSeen.add(name);
+  }
+
+  // Internals
+
+  private guard(run: () => void): void {
+    if (this.closed) return;
+    try {
+      run();
+    } catch (err) {
+      this.fail(toNetloomError(err));
+    }
+  }
+
+  /** Ends the connection for a protocol error found here. */
+  private fail(err: NetloomError): void {
+    if (this.closed) return;
+    this.error = err;
+    try {
+      this.quic.close(H3_CODES[err.code] ?? 0x102, err.message.slice(0, 200));
+    } catch {
+      // already closed
+    }
+    this.finish({ code: err.code, reason: err.message, local: true });
+  }
+
+  private finish(info: H3CloseInfo): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.idleTimer);
+    for (const session of [...this.sessions.values()])
+      session.terminate(info.reason || 'connection closed', info.local);
+    for (const writer of this.writers.values()) writer.abandon();
+    this.routes.clear();
+    this.writers.clear();
+    this.pending.clear();
+    const err = this.error ?? new NetloomError('link_closed', `connection closed: ${info.reason}`);
+    for (const waiter of this.settingsWaiters.splice(0)) waiter.reject(err);
+    for (const reject of [...this.waiterRejects]) reject(err);
+    this.waiterRejects.clear();
+    this.onclose?.(info);
+  }
+
+  private settingsArrived(): Promise<void> {
+    if (this.peerSettings) return Promise.resolve();
+    if (this.closed)
+      return Promise.reject(this.error ?? new NetloomError('link_closed', 'connection closed'));
+    return new Promise((resolve, reject) => this.settingsWaiters.push({ resolve, reject }));
+  }
+
+  private openUni(type: number): StreamWriter {
+    const id = this.quic.openStream(false);
+    const writer = new StreamWriter(this.quic, id);
+    this.writers.set(id, writer);
+    this.routes.set(id, {
+      data: () => {},
+      reset: () => this.fail(new NetloomError('h3_stream_error', `critical stream ${type} stopped`)),
+    });
+    writer.write(encodeVarints(type));
+    return writer;
+  }
+
+  private addSession(session: WtSession): void {
+    clearTimeout(this.idleTimer);
+    this.sessions.set(session.id, session);
+    this.stats.sessionsOpened++;
+    this.pending.release(session.id, (streamId, bidirectional) =>
+      this.acceptWtStream(session, streamId, bidirectional),
+    );
+  }
+
+  private datagram(data: Uint8Array): void {
+    const quarter = readVarint(data, 0, data.length);
+    const session = quarter < 0 ? undefined : this.sessions.get(quarter * 4);
+    if (!session) {
+      this.stats.datagramsDropped++;
+      return;
+    }
+    session.receiveDatagram(data.subarray(varintLengthOf(data[0])));
+  }
+
+  private streamData(id: number, data: Uint8Array, fin: boolean): void {
+    let route = this.routes.get(id);
+    if (!route) {
+      const kind = id % 4;
+      const fromPeer = this.isClient ? kind === 1 || kind === 3 : kind === 0 || kind === 2;
+      if (!fromPeer) return; // a local stream we already finished with
+      route =
+        kind >= 2 ? uniRoute(this, id) : this.isClient ? serverBidiRoute(this, id) : requestRoute(this, id);
+      this.routes.set(id, route);
+    }
+    route.data(data, fin);
+  }
+
+  /** @internal Routes the rest of a WebTransport stream (header read) to its session, or holds it until the session exists. */
+  attachWtStream(
+    streamId: number,
+    bidirectional: boolean,
+    sessionId: number,
+  ): (data: Uint8Array, fin: boolean) => void {
+    const session = this.sessions.get(sessionId);
+    if (session) {
+      const stream = this.acceptWtStream(session, streamId, bidirectional);
+      return stream ? (bytes, fin) => stream.receive(bytes, fin) : this.refuseStream(streamId, bidirectional);
+    }
+    const possible =
+      sessionId % 4 === 0 && (this.isClient ? this.writers.has(sessionId) : sessionId > this.lastRequestId);
+    const held = possible
+      ? this.pending.hold(sessionId, streamId, bidirectional, () =>
+          this.refuseStream(streamId, bidirectional),
+        )
+      : null;
+    return held ?? this.refuseStream(streamId, bidirectional);
+  }
+
+  /** Makes `session`'s stream for an incoming QUIC stream and routes the stream's events to it. */
+  private acceptWtStream(session: WtSession, streamId: number, bidirectional: boolean): WtStream | null {
+    let writer: StreamWriter | null = null;
+    if (bidirectional) {
+      writer = new StreamWriter(this.quic, streamId);
+      this.writers.set(streamId, writer);
+    }
+    const stream = session.acceptStream(streamId, bidirectional, writer);
+    if (!stream) {
+      this.writers.delete(streamId);
+      return null;
+    }
+    this.routes.set(streamId, {
+      data: (bytes, fin) => stream.receive(bytes, fin),
+      reset: (code) => stream.receiveReset(code),
+    });
+    return stream;
+  }
+
+  private refuseStream(streamId: number, bidirectional: boolean): (data: Uint8Array, fin: boolean) => void {
+    this.stats.streamsRefused++;
+    if (bidirectional) {
+      try {
+        this.quic.resetStream(streamId, H3_REQUEST_REJECTED);
+      } catch {
+        // gone
+      }
+    }
+    return (_bytes, fin) => {
+      if (fin) this.routes.delete(streamId);
+    };
+  }
+
+  /** Decodes and checks a CONNECT request; answers it; returns the new session or null. */
+  /** @internal */
+  handleRequest(id: number, block: Uint8Array): WtSession | null {
+    this.lastRequestId = Math.max(this.lastRequestId, id);
+    const writer = new StreamWriter(this.quic, id);
+    this.writers.set(id, writer);
+    const refuse = (status: number, reason: string): null => {
+      this.stats.requestsRefused++;
+      writer.write(encodeFrame(FRAME_HEADERS, encodeFieldSection(connectResponseFields(status))), true);
+      if (writer.finished) this.writers.delete(id);
+      this.pending.release(id, null);
+      this.scheduleIdleClose();
+      this.onrefused?.(status, reason);
+      return null;
+    };
+    if (this.goingAway) return refuse(503, 'going away');
+    let fields: ReturnType<typeof decodeFieldSection>;
+    try {
+      fields = decodeFieldSection(block, this.maxHeaderListBytes);
+    } catch (err) {
+      if (err instanceof NetloomError && err.code === 'h3_headers_too_large') return refuse(431, err.message);
+      throw err;
+    }
+    const check = checkConnect(fields, this.options);
+    if (!check.ok) return refuse(check.status, check.reason);
+    if (this.sessions.size >= this.maxSessions) return refuse(429, 'too many sessions');
+    writer.write(encodeFrame(FRAME_HEADERS, encodeFieldSection(connectResponseFields(200))));
+    const session = new WtSession(id, check.request, this, writer, this.sessionLimits);
+    this.addSession(session);
+    this.onsession?.(session);
+    return session;
+  }
+}
+
+function definedOnly<T extends object>(options: T): Partial<T> {
+  const out: Partial<T> = {};
+  for (const [key, value] of Object.entries(options))
+    if (value !== undefined) (out as Record<string, unknown>)[key] = value;
+  return out;
+}

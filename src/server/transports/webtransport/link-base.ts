@@ -1,0 +1,188 @@
+// The Link bookkeeping of the WebTransport server link: counters, frames held until handlers are set, close-once, close codes.
+import { type ErrorCode, NetloomError } from '../../../codec/errors.js';
+import {
+  type Channel,
+  emptyLinkStats,
+  type Link,
+  type LinkCloseInfo,
+  type LinkStats,
+} from '../../../link/link.js';
+
+export interface WebTransportLinkStats extends LinkStats {
+  /** Unreliable frames refused because they did not fit in a datagram (`datagram_too_large`). */
+  datagramsTooLarge: number;
+}
+
+type Held = { frame: Uint8Array; channel: Channel } | { close: LinkCloseInfo };
+
+/**
+ * Bookkeeping of a WebTransport link: counters, frames and a close held until the owner sets
+ * its handlers (the link is handed over through a promise), close-once.
+ */
+export abstract class WebTransportLinkBase implements Link {
+  readonly transport = 'webtransport' as const;
+  protected closed = false;
+  protected readonly counters: WebTransportLinkStats = { ...emptyLinkStats(), datagramsTooLarge: 0 };
+  /** The error of the last refused send (`datagram_too_large`, `message_too_large`), for the owner's logs. */
+  lastSendError: NetloomError | null = null;
+  private frameHandler: ((frame: Uint8Array, channel: Channel) => void) | null = null;
+  private closeHandler: ((info: LinkCloseInfo) => void) | null = null;
+  private readonly held: Held[] = [];
+  private heldBytes = 0;
+  private releaseQueued = false;
+
+  constructor(protected readonly maxHeldBytes: number) {}
+
+  abstract readonly bufferedBytes: number;
+  abstract send(channel: Channel, frame: Uint8Array): boolean;
+  /** Sends the close to the peer and releases the transport. */
+  protected abstract shutdown(code: ErrorCode | 'normal', reason: string): void;
+
+  get isOpen(): boolean {
+    return !this.closed;
+  }
+
+  get onframe(): ((frame: Uint8Array, channel: Channel) => void) | null {
+    return this.frameHandler;
+  }
+
+  set onframe(handler: ((frame: Uint8Array, channel: Channel) => void) | null) {
+    this.frameHandler = handler;
+    this.queueRelease();
+  }
+
+  get onclose(): ((info: LinkCloseInfo) => void) | null {
+    return this.closeHandler;
+  }
+
+  set onclose(handler: ((info: LinkCloseInfo) => void) | null) {
+    this.closeHandler = handler;
+    this.queueRelease();
+  }
+
+  close(code: ErrorCode | 'normal' = 'normal', reason = ''): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.held.length = 0;
+    this.heldBytes = 0;
+    this.shutdown(code, reason);
+    this.closeHandler?.({ code, reason, local: true });
+  }
+
+  stats(): WebTransportLinkStats {
+    const c = this.counters;
+    return {
+      bytesIn: { ...c.bytesIn },
+      bytesOut: { ...c.bytesOut },
+      framesIn: { ...c.framesIn },
+      framesOut: { ...c.framesOut },
+      droppedOut: c.droppedOut,
+      datagramsTooLarge: c.datagramsTooLarge,
+    };
+  }
+
+  /** Refuses an unreliable frame that does not fit in a datagram. */
+  protected refuseTooLarge(length: number, limit: number): false {
+    this.counters.droppedOut++;
+    this.counters.datagramsTooLarge++;
+    this.lastSendError = new NetloomError(
+      'datagram_too_large',
+      `unreliable frame of ${length} bytes does not fit in a datagram (limit ${limit}); send it reliably`,
+    );
+    return false;
+  }
+
+  /** A frame from the peer: delivered now, or held until `onframe` is set. */
+  protected receive(frame: Uint8Array, channel: Channel, copyWhenHeld: boolean): void {
+    if (this.closed || frame.length === 0) return;
+    if (this.frameHandler === null || this.held.length > 0) {
+      this.heldBytes += frame.length;
+      if (this.heldBytes > this.maxHeldBytes) {
+        this.fail('buffer_overflow', `more than ${this.maxHeldBytes} bytes arrived before onframe was set`);
+        return;
+      }
+      this.held.push({ frame: copyWhenHeld ? frame.slice() : frame, channel });
+      this.queueRelease();
+      return;
+    }
+    this.deliver(frame, channel);
+  }
+
+  private deliver(frame: Uint8Array, channel: Channel): void {
+    this.counters.framesIn[channel]++;
+    this.counters.bytesIn[channel] += frame.length;
+    try {
+      this.frameHandler?.(frame, channel);
+    } catch (err) {
+      this.fail('internal_error', `onframe threw: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  /** Ends the link for a reason found on this side; the peer gets the code. */
+  protected fail(code: ErrorCode, reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.shutdown(code, reason);
+    this.remoteClose({ code, reason, local: false });
+  }
+
+  /** The peer or the transport ended the link (nothing is sent). */
+  protected ended(info: LinkCloseInfo): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.remoteClose(info);
+  }
+
+  private remoteClose(info: LinkCloseInfo): void {
+    if (this.closeHandler === null || this.held.length > 0) {
+      this.held.push({ close: info });
+      this.queueRelease();
+    } else this.closeHandler(info);
+  }
+
+  private queueRelease(): void {
+    if (this.releaseQueued || this.held.length === 0) return;
+    this.releaseQueued = true;
+    queueMicrotask(() => {
+      this.releaseQueued = false;
+      while (this.held.length > 0) {
+        const item = this.held[0];
+        if ('close' in item) {
+          if (this.closeHandler === null) return;
+          this.held.shift();
+          this.closeHandler(item.close);
+        } else {
+          if (this.frameHandler === null || this.closed) {
+            if (this.closed) {
+              this.held.shift();
+              continue;
+            }
+            return;
+          }
+          this.held.shift();
+          this.heldBytes -= item.frame.length;
+          this.deliver(item.frame, item.channel);
+        }
+      }
+    });
+  }
+}
+
+/** Close capsule code of an orderly close; any other code is an error close. */
+export const WT_CLOSE_NORMAL = 0;
+export const WT_CLOSE_ERROR = 1;
+/** The close capsule's code and message for a local close. */
+export function encodeWtClose(
+  code: ErrorCode | 'normal',
+  reason: string,
+): { closeCode: number; reason: string } {
+  if (code === 'normal') return { closeCode: WT_CLOSE_NORMAL, reason };
+  return { closeCode: WT_CLOSE_ERROR, reason: reason ? `${code}: ${reason}` : code };
+}
+
+/** How a peer's close capsule is reported: `normal` for code 0, else `link_closed` with the peer's message. */
+export function decodeWtClose(closeCode: number, reason: string): LinkCloseInfo {
+  return closeCode === WT_CLOSE_NORMAL
+    ? { code: 'normal', reason, local: false }
+    : { code: 'link_closed', reason, local: false };
+}

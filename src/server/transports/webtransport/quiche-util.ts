@@ -1,0 +1,24 @@
+// Helpers around quiche's binding: its error strings (stream reset/stopped codes) and bounded close reasons.
+
+/** Largest close reason we send (bytes); longer ones are cut at a character boundary. */
+export const MAX_REASON_BYTES = 256;
+const enc = new TextEncoder();
+
+export function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** The code inside quiche's `StreamReset(n)` / `StreamStopped(n)` errors, or null. */
+export function streamErrorCode(err: unknown, kind: 'StreamReset' | 'StreamStopped'): number | null {
+  const m = new RegExp(`${kind}\\((\\d{1,16})\\)`).exec(errorText(err));
+  return m ? Number(m[1]) : null;
+}
+
+/** UTF-8 bytes of `reason`, at most MAX_REASON_BYTES, never ending inside a character. */
+export function encodeReason(reason: string): Uint8Array {
+  const bytes = enc.encode(reason);
+  if (bytes.length <= MAX_REASON_BYTES) return bytes;
+  let end = MAX_REASON_BYTES;
+  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--; // back off to the start of the cut character
+  return bytes.subarray(0, end);
+}
