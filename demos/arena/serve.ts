@@ -17,6 +17,8 @@ export interface DemoOptions {
   logger?: boolean | object;
   /** Session tuning passed to netloom (heartbeat, idle timeout, buffer bound); tests shorten the idle timeout. */
   session?: NetloomOptions['session'];
+  /** Offer WebTransport on a UDP port (default true; the port is any free one unless WT_PORT is set). */
+  webtransport?: boolean;
 }
 
 export interface Demo {
@@ -59,9 +61,15 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
     bundleClient(),
     readFile(join(here, 'public', 'index.html'), 'utf8'),
   ]);
+  const host = options.host ?? '127.0.0.1';
   const server = await createServer({
     rooms: { arena: Arena },
     driver: memoryDriver(),
+    webtransport: {
+      enabled: options.webtransport ?? true,
+      host,
+      port: Number(process.env.WT_PORT ?? 0),
+    },
     logger: options.logger ?? false,
     ...(options.session ? { session: options.session } : {}),
   });
@@ -71,7 +79,6 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   );
   server.get('/favicon.ico', (_request, reply) => reply.code(204).send());
   server.get('/bundle.js.map', (_request, reply) => reply.type('application/json').send(bundle.map));
-  const host = options.host ?? '127.0.0.1';
   await server.listen({ port: options.port ?? 3000, host });
   const address = server.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : options.port;

@@ -17,7 +17,11 @@ import type { EndedRoomsOptions } from './rooms/tombstones.js';
 import type { ClientLimits } from './session/limits.js';
 import type { WebRtcOptions, WebRtcTicket } from './transports/webrtc/service.js';
 import type { WebSocketServerLinkOptions } from './transports/websocket.js';
-import type { WebTransportServerOptions, WebTransportTicket } from './transports/webtransport/service.js';
+import type {
+  WebTransportServerOptions,
+  WebTransportService,
+  WebTransportTicket,
+} from './transports/webtransport/service.js';
 
 /** Any room definition, whatever its protocol, data and client data types. */
 export type AnyRoomDefinition = RoomDefinition<AnyProtocol, unknown, unknown>;
@@ -142,6 +146,8 @@ export interface NetloomServerApi extends NetloomExtensionsApi {
     ): Promise<JoinTicket>;
   };
   sessions: { count(): number };
+  /** The WebTransport service when enabled (its ticket entry, frame counters, and `close()` to stop UDP). */
+  webtransport: WebTransportService | null;
   /**
    * Adds lifecycle hooks (bootstrap, onStarted, onShutdown) after the server was made, and
    * middleware on room messages (onMessage from clients, onSend to clients).

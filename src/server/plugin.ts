@@ -114,6 +114,17 @@ async function netloomPlugin(app: FastifyInstance, options: NetloomOptions): Pro
         attach: (token, link, switchTimeoutMs) => sessions.attachUpgraded(token, link, switchTimeoutMs),
       })
     : null;
+  if (webTransport) {
+    metrics.addSource('counter', () => {
+      const { framesIn, framesOut } = webTransport.stats();
+      return {
+        'webtransport_frames_in{reliable}': framesIn.reliable,
+        'webtransport_frames_in{unreliable}': framesIn.unreliable,
+        'webtransport_frames_out{reliable}': framesOut.reliable,
+        'webtransport_frames_out{unreliable}': framesOut.unreliable,
+      };
+    });
+  }
   // The WebTransport entry is computed per ticket: its certificate hashes change when it rotates.
   const withTransports = (r: SeatReservation) => ({
     ...r,
@@ -134,6 +145,7 @@ async function netloomPlugin(app: FastifyInstance, options: NetloomOptions): Pro
     rooms: roomsApi(control, withTransports),
     seats: seatsApi(control, withTransports),
     sessions: { count: () => sessions.size },
+    webtransport: webTransport,
     matchmaker,
     hooks: { ...lifecycle.api(), ...ext.hooks },
     shutdown: async (shutdownOptions = {}) => {

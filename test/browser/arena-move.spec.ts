@@ -25,7 +25,7 @@ test('two tabs join and each sees the other move', async ({ join }) => {
 
   for (const player of [ann, bob]) {
     const state = await view(player.page);
-    expect(['websocket', 'webrtc']).toContain(state.transport);
+    expect(['websocket', 'webrtc', 'webtransport']).toContain(state.transport);
     expect(state.ack).toBeGreaterThan(0);
     expect(state.events).toEqual(['joined']);
   }

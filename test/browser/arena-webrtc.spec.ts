@@ -13,8 +13,8 @@ test.describe('over WebRTC', () => {
   test.use({ demoOptions: { session: { limits: { messagesPerSecond: 0 } } } });
 
   test('the demo upgrades to WebRTC and both channels carry messages both ways', async ({ join, demo }) => {
-    const ann = await join('ann', '', instrumentWebRtc);
-    const bob = await join('bob', '', instrumentWebRtc);
+    const ann = await join('ann', 'transports=webrtc,websocket', instrumentWebRtc);
+    const bob = await join('bob', 'transports=webrtc,websocket', instrumentWebRtc);
     await waitForRoster([ann, bob], ['ann', 'bob']);
     await waitForTransport(ann.page, 'webrtc');
     await waitForTransport(bob.page, 'webrtc');
@@ -45,7 +45,7 @@ test.describe('over WebRTC', () => {
     demo,
   }) => {
     const old = await join('old', '', withoutModernTransports);
-    const ann = await join('ann', '', instrumentWebRtc);
+    const ann = await join('ann', 'transports=webrtc,websocket', instrumentWebRtc);
     await waitForRoster([old, ann], ['ann', 'old']);
     await waitForTransport(ann.page, 'webrtc'); // the server does offer WebRTC
     const oldId = await idOf(ann.page, 'old');
@@ -66,7 +66,7 @@ test.describe('over WebRTC', () => {
   test('a killed datachannel: play continues over WebSocket losing nothing, then returns to WebRTC', async ({
     join,
   }) => {
-    const ann = await join('ann', '', instrumentWebRtc);
+    const ann = await join('ann', 'transports=webrtc,websocket', instrumentWebRtc);
     await waitForTransport(ann.page, 'webrtc');
     const annId = (await view(ann.page)).playerId;
 
@@ -92,7 +92,7 @@ test.describe('over WebRTC', () => {
     join,
   }) => {
     test.setTimeout(120_000);
-    const ann = await join('ann', '', instrumentWebRtc);
+    const ann = await join('ann', 'transports=webrtc,websocket', instrumentWebRtc);
     await waitForTransport(ann.page, 'webrtc');
     const annId = (await view(ann.page)).playerId;
     const received = () => ann.page.evaluate((id) => (window.__demo?.marksReceived[id] ?? []).length, annId);

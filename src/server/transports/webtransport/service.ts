@@ -50,6 +50,10 @@ export interface WebTransportServiceDeps {
 /** A running WebTransport service. */
 export class WebTransportService {
   private readonly connections = new Set<H3Connection>();
+  /** Links attached to sessions and still open. */
+  private readonly links = new Set<Link>();
+  /** Frames carried by links that have closed, per channel (so counters never go backwards). */
+  private readonly retired = { in: { reliable: 0, unreliable: 0 }, out: { reliable: 0, unreliable: 0 } };
 
   private constructor(
     readonly endpoint: QuicEndpoint,
@@ -92,6 +96,23 @@ export class WebTransportService {
     };
   }
 
+  /** Frames carried over WebTransport, per direction and channel (open and closed links). */
+  stats(): {
+    framesIn: { reliable: number; unreliable: number };
+    framesOut: { reliable: number; unreliable: number };
+  } {
+    const framesIn = { ...this.retired.in };
+    const framesOut = { ...this.retired.out };
+    for (const link of this.links) {
+      const s = link.stats();
+      framesIn.reliable += s.framesIn.reliable;
+      framesIn.unreliable += s.framesIn.unreliable;
+      framesOut.reliable += s.framesOut.reliable;
+      framesOut.unreliable += s.framesOut.unreliable;
+    }
+    return { framesIn, framesOut };
+  }
+
   async close(): Promise<void> {
     for (const h3 of this.connections) h3.quic.close(0, 'server shutting down');
     this.connections.clear();
@@ -115,7 +136,19 @@ export class WebTransportService {
           if (!this.deps.attach(token, link, this.options.switchTimeoutMs ?? 5_000)) {
             metrics.error('session_unknown');
             link.close('session_unknown', 'no live session for this token');
+            return;
           }
+          this.links.add(link);
+          const previous = link.onclose;
+          link.onclose = (info) => {
+            this.links.delete(link);
+            const s = link.stats();
+            this.retired.in.reliable += s.framesIn.reliable;
+            this.retired.in.unreliable += s.framesIn.unreliable;
+            this.retired.out.reliable += s.framesOut.reliable;
+            this.retired.out.unreliable += s.framesOut.unreliable;
+            previous?.(info);
+          };
         },
         (err: unknown) => {
           const code = err instanceof NetloomError ? err.code : 'link_error';
