@@ -1,4 +1,4 @@
-// Connection setup in Chromium: join (the click) to first state message and to the WebRTC upgrade, per transport; JSON lines.
+// Connection setup in Chromium: join (the click) to first state message and to the WebRTC / WebTransport upgrade; JSON lines.
 // Env: RUNS (default 15), CHROMIUM_PATH. Runs the arena demo in-process on a free port; one fresh browser context per run.
 import { chromium } from 'playwright-core';
 import { startDemo } from '../demos/arena/serve.js';
@@ -40,11 +40,11 @@ async function main(): Promise<void> {
       '--disable-features=WebRtcHideLocalIpsWithMdns',
     ],
   });
-  const joinToFirstState: Record<string, number[]> = { websocket: [], webrtc: [] };
-  const joinToUpgrade: number[] = [];
+  const joinToFirstState: Record<string, number[]> = { websocket: [], webrtc: [], webtransport: [] };
+  const joinToUpgrade: Record<string, number[]> = { webrtc: [], webtransport: [] };
   try {
     for (let run = 0; run < RUNS; run++) {
-      for (const transports of ['websocket', 'webrtc,websocket']) {
+      for (const transports of ['websocket', 'webrtc,websocket', 'webtransport,websocket']) {
         const context = await browser.newContext();
         const page = await context.newPage();
         await page.goto(`${demo.url}?name=bench${run}&transports=${transports}&join=manual`);
@@ -63,10 +63,10 @@ async function main(): Promise<void> {
           { timeout: 15_000 },
         );
         const t = await page.evaluate(() => window.__demo?.timings);
-        const key = upgrading ? 'webrtc' : 'websocket';
+        const key = transports.split(',')[0];
         if (t?.firstState != null && t.started != null) joinToFirstState[key].push(t.firstState - t.started);
         if (upgrading && t?.upgraded != null && t.started != null) {
-          joinToUpgrade.push(t.upgraded - t.started);
+          joinToUpgrade[key].push(t.upgraded - t.started);
         }
         await context.close();
       }
@@ -80,7 +80,9 @@ async function main(): Promise<void> {
     console.log(JSON.stringify({ ...summary(name, values), transport, ...env }));
   line('join_to_first_state', joinToFirstState.websocket, 'websocket');
   line('join_to_first_state', joinToFirstState.webrtc, 'webrtc-preferred');
-  line('join_to_upgrade_complete', joinToUpgrade, 'webrtc');
+  line('join_to_first_state', joinToFirstState.webtransport, 'webtransport-preferred');
+  line('join_to_upgrade_complete', joinToUpgrade.webrtc, 'webrtc');
+  line('join_to_upgrade_complete', joinToUpgrade.webtransport, 'webtransport');
 }
 
 main().catch((err: unknown) => {

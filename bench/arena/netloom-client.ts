@@ -1,6 +1,8 @@
 // Load-generator adapter for netloom: one netloom Client (own session, WebSocket, and werift peer for TRANSPORT=webrtc) per player.
 import { Client, type ClientOptions } from '../../src/client/index.js';
 import { weriftPeerConnection } from '../../src/client/node-webrtc.js';
+import { connectQuic } from '../../src/server/transports/webtransport/client.js';
+import { nodeWebTransportClass } from '../../src/server/transports/webtransport/node-client.js';
 import { type BenchConn, type Connect, RecordingWebSocket } from './bench-client.js';
 import { arenaProtocol } from './protocol.js';
 
@@ -11,8 +13,16 @@ export function netloomConnect(
   transport: string,
   timeoutMs: number,
 ): Connect {
-  if (transport !== 'websocket' && transport !== 'webrtc')
+  if (transport !== 'websocket' && transport !== 'webrtc' && transport !== 'webtransport')
     throw new Error(`transport ${transport} is not supported by the bench yet`);
+  const WebTransport = nodeWebTransportClass({
+    connect: (host, quicPort, { serverCertificateHashes }) =>
+      connectQuic({
+        host,
+        port: quicPort,
+        serverCertificateHashes: serverCertificateHashes?.map((h) => h.value),
+      }),
+  });
   const options: ClientOptions =
     transport === 'webrtc'
       ? {
@@ -20,7 +30,13 @@ export function netloomConnect(
           transports: ['webrtc', 'websocket'],
           webrtc: { RTCPeerConnection: weriftPeerConnection() },
         }
-      : { WebSocket: RecordingWebSocket, transports: ['websocket'] };
+      : transport === 'webtransport'
+        ? {
+            WebSocket: RecordingWebSocket,
+            transports: ['webtransport', 'websocket'],
+            webtransport: { WebTransport },
+          }
+        : { WebSocket: RecordingWebSocket, transports: ['websocket'] };
   return async (_i, room, onState) => {
     const client = new Client(`http://127.0.0.1:${port}`, options);
     let timer: NodeJS.Timeout | undefined;
@@ -31,17 +47,17 @@ export function netloomConnect(
           timer = setTimeout(() => reject(new Error('netloom join timed out')), timeoutMs);
         }),
       ]);
-      if (transport === 'webrtc' && joined.transport !== 'webrtc') {
+      if (transport !== 'websocket' && joined.transport !== transport) {
         // The measured window must run over the datachannels: wait for the upgrade.
         clearTimeout(timer);
         await new Promise<void>((resolve, reject) => {
           const off = joined.on('transport', ({ transport: now }) => {
-            if (now === 'webrtc') {
+            if (now === transport) {
               off();
               resolve();
             }
           });
-          timer = setTimeout(() => reject(new Error('netloom upgrade to webrtc timed out')), timeoutMs);
+          timer = setTimeout(() => reject(new Error(`netloom upgrade to ${transport} timed out`)), timeoutMs);
         });
       }
       let open = true;

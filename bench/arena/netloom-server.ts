@@ -89,6 +89,8 @@ const server = await createServer({
   driver: memoryDriver(),
   logger: false,
   joinRatePerIp: false,
+  // Over WebTransport the clients upgrade to this node's QUIC endpoint (loopback, any free UDP port).
+  webtransport: { enabled: params.TRANSPORT === 'webtransport' },
 });
 await server.listen({ port: 0, host: '127.0.0.1' });
 const address = server.server.address();

@@ -146,6 +146,7 @@ async function runSystem(system: string, params: ArenaParams): Promise<Record<st
   const server = startNode(serverFile, 0, {
     C: String(params.C),
     P: String(params.P),
+    TRANSPORT: params.TRANSPORT,
     ARENA_CPU_PROFILE: profile,
   });
 
@@ -253,6 +254,10 @@ function summary(cpu: Map<string, number[]>, params: ArenaParams): Record<string
     netloom_webrtc_vs_websocket_cpu:
       netloom && medians['netloom-webrtc']
         ? Math.round((medians['netloom-webrtc'] / netloom) * 1000) / 1000
+        : null,
+    netloom_webtransport_vs_websocket_cpu:
+      netloom && medians['netloom-webtransport']
+        ? Math.round((medians['netloom-webtransport'] / netloom) * 1000) / 1000
         : null,
   };
 }

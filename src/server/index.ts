@@ -150,7 +150,14 @@ export {
   type UpgradeLimits,
   type UpgradeServerPeer,
 } from './transports/webrtc/upgrade.js';
+export {
+  CertificateManager,
+  type CertificateMaterial,
+  generateCertificate,
+} from './transports/webtransport/certificates.js';
+export { connectQuic } from './transports/webtransport/client.js';
 export type { ConnectPolicy, ConnectRequest } from './transports/webtransport/connect-request.js';
+export { QuicEndpoint } from './transports/webtransport/endpoint.js';
 export {
   H3Connection,
   type H3ConnectionOptions,
@@ -166,5 +173,11 @@ export {
   type NodeWebTransportOptions,
   nodeWebTransportClass,
 } from './transports/webtransport/node-client.js';
+export type { QuicConnection } from './transports/webtransport/quic.js';
+export {
+  type WebTransportServerOptions,
+  WebTransportService,
+  type WebTransportTicket,
+} from './transports/webtransport/service.js';
 export type { WtCloseInfo, WtSession, WtStream } from './transports/webtransport/wt-session.js';
 export { netloom };
