@@ -1,6 +1,7 @@
 // A Link over two open WebRTC datachannels (browser or werift): frames, congestion drops, close notices, stats.
 import type { ErrorCode } from '../codec/errors.js';
 import { type DataChannelLike, encodeNotice, MAX_NOTICE_CHARS, parseNotice } from './datachannel-channels.js';
+import { LinkInbox } from './inbox.js';
 import { type Channel, emptyLinkStats, type Link, type LinkCloseInfo, type LinkStats } from './link.js';
 
 export * from './datachannel-channels.js';
@@ -36,8 +37,6 @@ export const DATACHANNEL_LINK_DEFAULTS: Required<DataChannelLinkOptions> = {
   feedMessages: 32,
 };
 
-type Held = { frame: Uint8Array; channel: Channel } | { close: LinkCloseInfo };
-
 /**
  * A Link over a `reliable` (ordered) and an `unreliable` (unordered, no retransmits) datachannel, both
  * open when it is constructed. Frames travel as binary messages, one frame per message. A close travels
@@ -55,9 +54,12 @@ export class DataChannelLink implements Link {
   private closed = false;
   private frameHandler: ((frame: Uint8Array, channel: Channel) => void) | null = null;
   private closeHandler: ((info: LinkCloseInfo) => void) | null = null;
-  private readonly held: Held[] = [];
-  private heldBytes = 0;
-  private releaseQueued = false;
+  private readonly inbox: LinkInbox = new LinkInbox({
+    canTakeFrames: () => this.frameHandler !== null,
+    canTakeClose: () => this.closeHandler !== null,
+    deliverFrame: (frame, channel) => this.deliver(frame, channel),
+    deliverClose: (info) => this.closeHandler?.(info),
+  });
   private readonly counters: LinkStats = emptyLinkStats();
   private readonly limits: Required<DataChannelLinkOptions>;
   /** Reliable frames (copies) and a final close notice waiting for the reliable datachannel to drain. */
@@ -101,7 +103,7 @@ export class DataChannelLink implements Link {
 
   set onframe(handler: ((frame: Uint8Array, channel: Channel) => void) | null) {
     this.frameHandler = handler;
-    this.queueRelease();
+    this.inbox.release();
   }
 
   get onclose(): ((info: LinkCloseInfo) => void) | null {
@@ -110,7 +112,7 @@ export class DataChannelLink implements Link {
 
   set onclose(handler: ((info: LinkCloseInfo) => void) | null) {
     this.closeHandler = handler;
-    this.queueRelease();
+    this.inbox.release();
   }
 
   get isOpen(): boolean {
@@ -223,8 +225,7 @@ export class DataChannelLink implements Link {
   close(code: ErrorCode | 'normal' = 'normal', reason = ''): void {
     if (this.closed) return;
     this.closed = true;
-    this.held.length = 0;
-    this.heldBytes = 0;
+    this.inbox.clear();
     this.sendNotice(code, reason);
     this.detach();
     this.closeHandler?.({ code, reason, local: true });
@@ -276,17 +277,16 @@ export class DataChannelLink implements Link {
       this.fail('frame_too_large', `message of ${length} bytes`);
       return;
     }
-    if (this.frameHandler === null || this.held.length > 0) {
-      this.heldBytes += length;
-      if (this.heldBytes > this.limits.maxHeldBytes) {
+    if (this.inbox.mustHoldFrame) {
+      if (this.inbox.heldBytes + length > this.limits.maxHeldBytes) {
         this.fail(
           'buffer_overflow',
           `more than ${this.limits.maxHeldBytes} bytes arrived before onframe was set`,
         );
         return;
       }
-      this.held.push({ frame, channel });
-      this.queueRelease();
+      this.inbox.holdFrame(frame, channel);
+      this.inbox.release();
     } else this.deliver(frame, channel);
   }
 
@@ -356,32 +356,11 @@ export class DataChannelLink implements Link {
 
   /** A close the owner did not ask for: delivered after any held frames, then `onEnd`. */
   private remoteClose(info: LinkCloseInfo, flush: boolean): void {
-    if (this.closeHandler === null || this.held.length > 0) {
-      this.held.push({ close: info });
-      this.queueRelease();
-    } else this.closeHandler(info);
+    if (this.inbox.mustHoldClose) {
+      this.inbox.holdClose(info);
+      this.inbox.release();
+    } else this.closeHandler?.(info);
     this.onEnd(info, flush);
-  }
-
-  private queueRelease(): void {
-    if (this.releaseQueued || this.held.length === 0) return;
-    this.releaseQueued = true;
-    queueMicrotask(() => {
-      this.releaseQueued = false;
-      while (this.held.length > 0) {
-        const item = this.held[0];
-        if ('close' in item) {
-          if (this.closeHandler === null) return;
-          this.held.shift();
-          this.closeHandler(item.close);
-        } else {
-          if (this.frameHandler === null) return;
-          this.held.shift();
-          this.heldBytes -= item.frame.byteLength;
-          this.deliver(item.frame, item.channel);
-        }
-      }
-    });
   }
 }
 

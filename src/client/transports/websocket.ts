@@ -1,5 +1,6 @@
 // The client side of the WebSocket link: opens a browser (or `ws`) WebSocket and presents it as a Link.
 import { type ErrorCode, NetloomError } from '../../codec/errors.js';
+import { type InboxTarget, LinkInbox } from '../../link/inbox.js';
 import {
   type Channel,
   emptyLinkStats,
@@ -100,8 +101,6 @@ export function connectWebSocket(url: string, options: ConnectWebSocketOptions =
   });
 }
 
-type Held = { frame: Uint8Array; channel: Channel } | { close: LinkCloseInfo };
-
 /**
  * A Link over an open client WebSocket. Peer closes arrive as `link_closed`, or `normal` for code 1000.
  *
@@ -116,8 +115,7 @@ class WebSocketClientLink implements Link {
   private closed = false;
   private frameHandler: ((frame: Uint8Array, channel: Channel) => void) | null = null;
   private closeHandler: ((info: LinkCloseInfo) => void) | null = null;
-  private readonly held: Held[] = [];
-  private releaseQueued = false;
+  private readonly inbox: LinkInbox = new LinkInbox(this.inboxTarget());
   private readonly counters: LinkStats = emptyLinkStats();
   private readonly unreliableDropBytes: number;
   private readonly maxFrameBytes: number;
@@ -139,7 +137,7 @@ class WebSocketClientLink implements Link {
 
   set onframe(handler: ((frame: Uint8Array, channel: Channel) => void) | null) {
     this.frameHandler = handler;
-    this.queueRelease();
+    this.inbox.release();
   }
 
   get onclose(): ((info: LinkCloseInfo) => void) | null {
@@ -148,7 +146,7 @@ class WebSocketClientLink implements Link {
 
   set onclose(handler: ((info: LinkCloseInfo) => void) | null) {
     this.closeHandler = handler;
-    this.queueRelease();
+    this.inbox.release();
   }
 
   get isOpen(): boolean {
@@ -197,7 +195,7 @@ class WebSocketClientLink implements Link {
   close(code: ErrorCode | 'normal' = 'normal', reason = ''): void {
     if (this.closed) return;
     this.closed = true;
-    this.held.length = 0;
+    this.inbox.clear();
     this.socket.onmessage = null;
     if (code === 'normal') this.socket.close(CLOSE_NORMAL, truncateUtf8(reason));
     else this.socket.close(CLOSE_ERROR, truncateUtf8(reason ? `${code}: ${reason}` : code));
@@ -239,7 +237,7 @@ class WebSocketClientLink implements Link {
       return;
     }
     const frame = bytes.subarray(1);
-    if (this.frameHandler === null || this.held.length > 0) this.held.push({ frame, channel });
+    if (this.inbox.mustHoldFrame) this.inbox.holdFrame(frame, channel);
     else this.deliver(frame, channel);
   }
 
@@ -270,28 +268,17 @@ class WebSocketClientLink implements Link {
 
   /** A close the owner did not ask for: delivered after any held frames. */
   private remoteClose(info: LinkCloseInfo): void {
-    if (this.closeHandler === null || this.held.length > 0) this.held.push({ close: info });
-    else this.closeHandler(info);
+    if (this.inbox.mustHoldClose) this.inbox.holdClose(info);
+    else this.closeHandler?.(info);
   }
 
-  private queueRelease(): void {
-    if (this.releaseQueued || this.held.length === 0) return;
-    this.releaseQueued = true;
-    queueMicrotask(() => {
-      this.releaseQueued = false;
-      while (this.held.length > 0) {
-        const item = this.held[0];
-        if ('close' in item) {
-          if (this.closeHandler === null) return;
-          this.held.shift();
-          this.closeHandler(item.close);
-        } else {
-          if (this.frameHandler === null) return;
-          this.held.shift();
-          this.deliver(item.frame, item.channel);
-        }
-      }
-    });
+  private inboxTarget(): InboxTarget {
+    return {
+      canTakeFrames: () => this.frameHandler !== null,
+      canTakeClose: () => this.closeHandler !== null,
+      deliverFrame: (frame, channel) => this.deliver(frame, channel),
+      deliverClose: (info) => this.closeHandler?.(info),
+    };
   }
 }
 

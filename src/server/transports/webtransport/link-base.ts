@@ -1,5 +1,6 @@
 // The Link bookkeeping of the WebTransport server link: counters, frames held until handlers are set, close-once, close codes.
 import { type ErrorCode, NetloomError } from '../../../codec/errors.js';
+import { LinkInbox } from '../../../link/inbox.js';
 import {
   type Channel,
   emptyLinkStats,
@@ -13,8 +14,6 @@ export interface WebTransportLinkStats extends LinkStats {
   datagramsTooLarge: number;
 }
 
-type Held = { frame: Uint8Array; channel: Channel } | { close: LinkCloseInfo };
-
 /**
  * Bookkeeping of a WebTransport link: counters, frames and a close held until the owner sets
  * its handlers (the link is handed over through a promise), close-once.
@@ -27,9 +26,12 @@ export abstract class WebTransportLinkBase implements Link {
   lastSendError: NetloomError | null = null;
   private frameHandler: ((frame: Uint8Array, channel: Channel) => void) | null = null;
   private closeHandler: ((info: LinkCloseInfo) => void) | null = null;
-  private readonly held: Held[] = [];
-  private heldBytes = 0;
-  private releaseQueued = false;
+  private readonly inbox: LinkInbox = new LinkInbox({
+    canTakeFrames: () => this.frameHandler !== null,
+    canTakeClose: () => this.closeHandler !== null,
+    deliverFrame: (frame, channel) => this.deliver(frame, channel),
+    deliverClose: (info) => this.closeHandler?.(info),
+  });
 
   constructor(protected readonly maxHeldBytes: number) {}
 
@@ -48,7 +50,7 @@ export abstract class WebTransportLinkBase implements Link {
 
   set onframe(handler: ((frame: Uint8Array, channel: Channel) => void) | null) {
     this.frameHandler = handler;
-    this.queueRelease();
+    this.inbox.release();
   }
 
   get onclose(): ((info: LinkCloseInfo) => void) | null {
@@ -57,14 +59,13 @@ export abstract class WebTransportLinkBase implements Link {
 
   set onclose(handler: ((info: LinkCloseInfo) => void) | null) {
     this.closeHandler = handler;
-    this.queueRelease();
+    this.inbox.release();
   }
 
   close(code: ErrorCode | 'normal' = 'normal', reason = ''): void {
     if (this.closed) return;
     this.closed = true;
-    this.held.length = 0;
-    this.heldBytes = 0;
+    this.inbox.clear();
     this.shutdown(code, reason);
     this.closeHandler?.({ code, reason, local: true });
   }
@@ -95,14 +96,13 @@ export abstract class WebTransportLinkBase implements Link {
   /** A frame from the peer: delivered now, or held until `onframe` is set. */
   protected receive(frame: Uint8Array, channel: Channel, copyWhenHeld: boolean): void {
     if (this.closed || frame.length === 0) return;
-    if (this.frameHandler === null || this.held.length > 0) {
-      this.heldBytes += frame.length;
-      if (this.heldBytes > this.maxHeldBytes) {
+    if (this.inbox.mustHoldFrame) {
+      if (this.inbox.heldBytes + frame.length > this.maxHeldBytes) {
         this.fail('buffer_overflow', `more than ${this.maxHeldBytes} bytes arrived before onframe was set`);
         return;
       }
-      this.held.push({ frame: copyWhenHeld ? frame.slice() : frame, channel });
-      this.queueRelease();
+      this.inbox.holdFrame(copyWhenHeld ? frame.slice() : frame, channel);
+      this.inbox.release();
       return;
     }
     this.deliver(frame, channel);
@@ -134,37 +134,10 @@ export abstract class WebTransportLinkBase implements Link {
   }
 
   private remoteClose(info: LinkCloseInfo): void {
-    if (this.closeHandler === null || this.held.length > 0) {
-      this.held.push({ close: info });
-      this.queueRelease();
-    } else this.closeHandler(info);
-  }
-
-  private queueRelease(): void {
-    if (this.releaseQueued || this.held.length === 0) return;
-    this.releaseQueued = true;
-    queueMicrotask(() => {
-      this.releaseQueued = false;
-      while (this.held.length > 0) {
-        const item = this.held[0];
-        if ('close' in item) {
-          if (this.closeHandler === null) return;
-          this.held.shift();
-          this.closeHandler(item.close);
-        } else {
-          if (this.frameHandler === null || this.closed) {
-            if (this.closed) {
-              this.held.shift();
-              continue;
-            }
-            return;
-          }
-          this.held.shift();
-          this.heldBytes -= item.frame.length;
-          this.deliver(item.frame, item.channel);
-        }
-      }
-    });
+    if (this.inbox.mustHoldClose) {
+      this.inbox.holdClose(info);
+      this.inbox.release();
+    } else this.closeHandler?.(info);
   }
 }
 
