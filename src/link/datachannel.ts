@@ -1,5 +1,6 @@
 // A Link over two open WebRTC datachannels (browser or werift): frames, congestion drops, close notices, stats.
 import type { ErrorCode } from '../codec/errors.js';
+import { definedOnly } from '../shared/options.js';
 import { type DataChannelLike, encodeNotice, MAX_NOTICE_CHARS, parseNotice } from './datachannel-channels.js';
 import { LinkInbox } from './inbox.js';
 import { type Channel, emptyLinkStats, type Link, type LinkCloseInfo, type LinkStats } from './link.js';
@@ -372,13 +373,4 @@ function messageOf(value: unknown): string {
     if (typeof message === 'string') return message;
   }
   return String(value);
-}
-
-/** `options` without its undefined fields (so that spreading it keeps the defaults). */
-export function definedOnly<T extends object>(options: T): Partial<T> {
-  const out: Partial<T> = {};
-  for (const key of Object.keys(options) as (keyof T)[]) {
-    if (options[key] !== undefined) out[key] = options[key];
-  }
-  return out;
 }

@@ -1,5 +1,6 @@
 // One HTTP/3 connection for WebTransport, server or client role: control and QPACK streams, SETTINGS, extended CONNECT, sessions.
 import { NetloomError, toNetloomError } from '../../../codec/errors.js';
+import { definedOnly } from '../../../shared/options.js';
 import { checkConnect, connectRequestFields, connectResponseFields } from './connect-request.js';
 import {
   encodeFrame,
@@ -406,11 +407,4 @@ export class H3Connection implements SessionHost, RouteHost {
     this.onsession?.(session);
     return session;
   }
-}
-
-function definedOnly<T extends object>(options: T): Partial<T> {
-  const out: Partial<T> = {};
-  for (const [key, value] of Object.entries(options))
-    if (value !== undefined) (out as Record<string, unknown>)[key] = value;
-  return out;
 }

@@ -3,6 +3,7 @@ import { varuintSize, writeVaruint } from '../../../codec/bytes.js';
 import { type ErrorCode, NetloomError } from '../../../codec/errors.js';
 import { encodeLengthPrefixed, LengthPrefixedDecoder } from '../../../codec/stream-framing.js';
 import { type Channel, FRAME_SPARE_BYTES } from '../../../link/link.js';
+import { definedOnly } from '../../../shared/options.js';
 import { decodeWtClose, encodeWtClose, WebTransportLinkBase } from './link-base.js';
 import type { WtSession, WtStream } from './wt-session.js';
 
@@ -186,11 +187,4 @@ export function acceptWebTransportLink(
       resolve(new WebTransportServerLink(session, stream, options));
     };
   });
-}
-
-function definedOnly<T extends object>(options: T): Partial<T> {
-  const out: Partial<T> = {};
-  for (const [key, value] of Object.entries(options))
-    if (value !== undefined) (out as Record<string, unknown>)[key] = value;
-  return out;
 }
