@@ -52,6 +52,7 @@ export const ERROR_CODES = [
   'transport_unavailable',
   'request_invalid',
   'internal_error',
+  'driver_unavailable',
   // control plane: auth, rooms API, limits
   'auth_required',
   'auth_invalid',

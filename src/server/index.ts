@@ -42,6 +42,7 @@ export type {
   RoomTags,
 } from './drivers/driver.js';
 export { memoryDriver } from './drivers/memory.js';
+export { type RedisDriverOptions, redisDriver } from './drivers/redis.js';
 export type { NetloomExtensionOptions, NetloomExtensionsApi } from './extensions.js';
 export { netloomFastifyOptions } from './http/fastify-options.js';
 export type { HealthStatus, OpsOptions } from './http/ops.js';
