@@ -122,6 +122,8 @@ async function netloomPlugin(app: FastifyInstance, options: NetloomOptions): Pro
         'webtransport_frames_in{unreliable}': framesIn.unreliable,
         'webtransport_frames_out{reliable}': framesOut.reliable,
         'webtransport_frames_out{unreliable}': framesOut.unreliable,
+        webtransport_udp_packets_in: webTransport.endpoint.stats().packetsIn,
+        webtransport_udp_packets_out: webTransport.endpoint.stats().packetsOut,
       };
     });
   }

@@ -52,6 +52,9 @@ export const QUIC_DEFAULTS = {
 
 const enc = new TextEncoder();
 
+/** The max_ack_delay this side advertises (ms): a bound on how long it holds a pure acknowledgement. */
+export const MAX_ACK_DELAY_MS = 50;
+
 function applyTransport(config: Config, options: QuicTransportOptions): void {
   const o = { ...QUIC_DEFAULTS, ...stripUndefined(options) };
   config.setApplicationProtos(o.alpn);
@@ -66,6 +69,8 @@ function applyTransport(config: Config, options: QuicTransportOptions): void {
   config.setInitialMaxStreamsUni(o.maxStreamsUni);
   config.enableDgram(true, o.datagramQueueLength, o.datagramQueueLength);
   config.setDisableActiveMigration(true);
+  // Pure acknowledgements wait up to ACK_DELAY_MS (connection.ts) for a packet to ride on; tell the peer.
+  config.setMaxAckDelay(MAX_ACK_DELAY_MS);
   config.setCcAlgorithmName(o.congestionControl);
   config.grease(o.grease);
 }

@@ -11,6 +11,12 @@ const dec = new TextDecoder('utf-8', { fatal: false });
 /** Shared scratch for streamRecv; each delivered chunk is a copy. */
 const scratch = new Uint8Array(64 * 1024);
 const EMPTY = new Uint8Array(0);
+/**
+ * How long a pure acknowledgement may wait for a packet to ride on (ms): longer than a 30 Hz tick,
+ * so it nearly always goes out with the next state or input, and below the max_ack_delay this side
+ * advertises (config.ts), so the peer's RTT estimate and loss timers account for it.
+ */
+const ACK_DELAY_MS = 40;
 
 /** Hooks the owner (endpoint or client) passes in. */
 export interface QuicConnOwner {
@@ -56,6 +62,10 @@ export class QuicConn implements QuicConnection {
   #closeInfo: CloseInfo | null = null;
   #removed = false;
   #inReceive = false;
+  /** Something other than an acknowledgement became due while a packet was being received. */
+  #wroteInReceive = false;
+  /** The deferred flush that sends a pure acknowledgement unless other packets carry it first. */
+  #ackTimer: NodeJS.Timeout | null = null;
   #timer: NodeJS.Timeout | null = null;
   #timerAt = 0;
   #nextBidi: number;
@@ -105,6 +115,8 @@ export class QuicConn implements QuicConnection {
     this.#closeInfo ??= { code: 0, reason: 'discarded', local: true };
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = null;
+    if (this.#ackTimer) clearTimeout(this.#ackTimer);
+    this.#ackTimer = null;
     this.#owner.removed(this);
   }
 
@@ -134,11 +146,28 @@ export class QuicConn implements QuicConnection {
     } finally {
       this.#inReceive = false;
     }
-    this.#owner.output.schedule(this);
+    if (!this.#established || this.#wroteInReceive || this.#closeInfo !== null) {
+      this.#wroteInReceive = false;
+      this.#owner.output.schedule(this);
+    } else if (this.#ackTimer === null) {
+      // Nothing to send but an acknowledgement: hold it briefly so that it rides on the next packet
+      // this side sends anyway (a game sends state every tick), instead of costing a packet of its own.
+      this.#ackTimer = setTimeout(this.#ackFlush, ACK_DELAY_MS);
+      this.#ackTimer.unref();
+    }
   }
+
+  readonly #ackFlush = (): void => {
+    this.#ackTimer = null;
+    if (!this.#removed) this.#owner.output.schedule(this);
+  };
 
   /** Internal: writes out everything quiche wants to send, then re-arms the timer. */
   flush(): void {
+    if (this.#ackTimer !== null) {
+      clearTimeout(this.#ackTimer);
+      this.#ackTimer = null;
+    }
     if (this.#removed) return;
     try {
       this.#owner.output.sendFrom(this.#conn, this.remote.port, this.remote.host);
@@ -267,7 +296,8 @@ export class QuicConn implements QuicConnection {
   }
 
   #scheduleFlush(): void {
-    if (!this.#inReceive) this.#owner.output.schedule(this);
+    if (this.#inReceive) this.#wroteInReceive = true;
+    else this.#owner.output.schedule(this);
   }
 
   #call(fn: () => void): void {
@@ -367,6 +397,8 @@ export class QuicConn implements QuicConnection {
       this.#removed = true;
       if (this.#timer) clearTimeout(this.#timer);
       this.#timer = null;
+      if (this.#ackTimer) clearTimeout(this.#ackTimer);
+      this.#ackTimer = null;
       this.#owner.removed(this);
     }
   }
