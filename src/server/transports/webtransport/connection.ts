@@ -1,6 +1,7 @@
 // One QUIC connection over a quiche Connection, exposed as the QuicConnection seam (used by server and client).
 import { NetloomError } from '../../../codec/errors.js';
 import { type Connection, type Host, quiche } from './config.js';
+import { ConnTimers } from './conn-timers.js';
 import type { QuicConnection } from './quic.js';
 import { encodeReason, errorText, streamErrorCode } from './quiche-util.js';
 import type { PacketOutput } from './udp.js';
@@ -11,12 +12,6 @@ const dec = new TextDecoder('utf-8', { fatal: false });
 /** Shared scratch for streamRecv; each delivered chunk is a copy. */
 const scratch = new Uint8Array(64 * 1024);
 const EMPTY = new Uint8Array(0);
-/**
- * How long a pure acknowledgement may wait for a packet to ride on (ms): longer than a 30 Hz tick,
- * so it nearly always goes out with the next state or input, and below the max_ack_delay this side
- * advertises (config.ts), so the peer's RTT estimate and loss timers account for it.
- */
-const ACK_DELAY_MS = 40;
 
 /** Hooks the owner (endpoint or client) passes in. */
 export interface QuicConnOwner {
@@ -64,10 +59,12 @@ export class QuicConn implements QuicConnection {
   #inReceive = false;
   /** Something other than an acknowledgement became due while a packet was being received. */
   #wroteInReceive = false;
-  /** The deferred flush that sends a pure acknowledgement unless other packets carry it first. */
-  #ackTimer: NodeJS.Timeout | null = null;
-  #timer: NodeJS.Timeout | null = null;
-  #timerAt = 0;
+  readonly #timers = new ConnTimers(
+    () => this.#onDeadline(),
+    () => {
+      if (!this.#removed) this.#owner.output.schedule(this);
+    },
+  );
   #nextBidi: number;
   #nextUni: number;
   readonly #blocked = new Set<number>();
@@ -113,10 +110,7 @@ export class QuicConn implements QuicConnection {
     if (this.#removed) return;
     this.#removed = true;
     this.#closeInfo ??= { code: 0, reason: 'discarded', local: true };
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = null;
-    if (this.#ackTimer) clearTimeout(this.#ackTimer);
-    this.#ackTimer = null;
+    this.#timers.clear();
     this.#owner.removed(this);
   }
 
@@ -149,25 +143,16 @@ export class QuicConn implements QuicConnection {
     if (!this.#established || this.#wroteInReceive || this.#closeInfo !== null) {
       this.#wroteInReceive = false;
       this.#owner.output.schedule(this);
-    } else if (this.#ackTimer === null) {
+    } else {
       // Nothing to send but an acknowledgement: hold it briefly so that it rides on the next packet
       // this side sends anyway (a game sends state every tick), instead of costing a packet of its own.
-      this.#ackTimer = setTimeout(this.#ackFlush, ACK_DELAY_MS);
-      this.#ackTimer.unref();
+      this.#timers.holdAck();
     }
   }
 
-  readonly #ackFlush = (): void => {
-    this.#ackTimer = null;
-    if (!this.#removed) this.#owner.output.schedule(this);
-  };
-
   /** Internal: writes out everything quiche wants to send, then re-arms the timer. */
   flush(): void {
-    if (this.#ackTimer !== null) {
-      clearTimeout(this.#ackTimer);
-      this.#ackTimer = null;
-    }
+    this.#timers.ackSent();
     if (this.#removed) return;
     try {
       this.#owner.output.sendFrom(this.#conn, this.remote.port, this.remote.host);
@@ -175,7 +160,7 @@ export class QuicConn implements QuicConnection {
       this.#owner.callbackError(new NetloomError('quic_error', `quiche send failed: ${errorText(err)}`));
     }
     this.#checkClosed();
-    this.#armTimer();
+    if (!this.#removed) this.#timers.arm(this.#conn.timeout());
   }
 
   writeStream(streamId: number, data: Uint8Array, fin = false): number {
@@ -395,33 +380,12 @@ export class QuicConn implements QuicConnection {
     }
     if (conn.isClosed() && !this.#removed) {
       this.#removed = true;
-      if (this.#timer) clearTimeout(this.#timer);
-      this.#timer = null;
-      if (this.#ackTimer) clearTimeout(this.#ackTimer);
-      this.#ackTimer = null;
+      this.#timers.clear();
       this.#owner.removed(this);
     }
   }
 
-  #armTimer(): void {
-    if (this.#removed) return;
-    const t = this.#conn.timeout();
-    if (t === null) {
-      if (this.#timer) clearTimeout(this.#timer);
-      this.#timer = null;
-      return;
-    }
-    const at = Date.now() + t;
-    // A timer that fires no later than needed is kept: quiche's onTimeout is a no-op before its deadline.
-    if (this.#timer !== null && this.#timerAt <= at + 1) return;
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timerAt = at;
-    this.#timer = setTimeout(this.#onTimer, Math.ceil(t) + 1);
-    this.#timer.unref();
-  }
-
-  readonly #onTimer = (): void => {
-    this.#timer = null;
+  #onDeadline(): void {
     if (this.#removed) return;
     try {
       this.#conn.onTimeout();
@@ -430,5 +394,5 @@ export class QuicConn implements QuicConnection {
     }
     this.#checkClosed();
     this.flush();
-  };
+  }
 }
