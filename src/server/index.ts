@@ -155,6 +155,7 @@ export {
   CertificateManager,
   type CertificateMaterial,
   generateCertificate,
+  loadCertificate,
 } from './transports/webtransport/certificates.js';
 export { connectQuic } from './transports/webtransport/client.js';
 export type { ConnectPolicy, ConnectRequest } from './transports/webtransport/connect-request.js';

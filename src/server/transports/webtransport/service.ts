@@ -18,7 +18,7 @@ export interface WebTransportServerOptions {
   port?: number;
   /** A full URL to publish instead of "same host, this port" (e.g. behind a UDP load balancer). */
   publicUrl?: string;
-  /** A certificate and key (PEM or DER); default: a generated ECDSA P-256 certificate, rotated before expiry. */
+  /** `loadCertificate(cert, key)` (PEM or DER); default: a generated ECDSA P-256 certificate, rotated before expiry. */
   certificate?: CertificateMaterial;
   /** Origins allowed to open sessions (exact match); default any. */
   allowedOrigins?: string[];
