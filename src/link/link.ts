@@ -74,3 +74,17 @@ export function emptyLinkStats(): LinkStats {
     droppedOut: 0,
   };
 }
+
+/** Sends a frame held after FRAME_SPARE_BYTES spare bytes, through the link's copy-free path when it has one. */
+export function sendSpared(link: Link, channel: Channel, spared: Uint8Array): boolean {
+  return link.sendWithSpare
+    ? link.sendWithSpare(channel, spared)
+    : link.send(channel, spared.subarray(FRAME_SPARE_BYTES));
+}
+
+/** Copies a frame behind FRAME_SPARE_BYTES spare bytes (for the rare frames not encoded that way). */
+export function withSpare(frame: Uint8Array): Uint8Array {
+  const spared = new Uint8Array(frame.length + FRAME_SPARE_BYTES);
+  spared.set(frame, FRAME_SPARE_BYTES);
+  return spared;
+}

@@ -2,7 +2,7 @@
 
 import { NetloomError } from '../codec/errors.js';
 import { encodeFrame, encodeRoomFrame, type Frame, FrameKind, type Message } from '../codec/frames.js';
-import { type Channel, type ChannelCounters, FRAME_SPARE_BYTES, type Link } from '../link/link.js';
+import { type ChannelCounters, FRAME_SPARE_BYTES, type Link, sendSpared, withSpare } from '../link/link.js';
 import { type Clock, systemClock, type TimerHandle } from '../shared/clock.js';
 
 /** Tunables of the sequencing core; each has a default. */
@@ -53,20 +53,6 @@ export interface SessionStats {
 }
 
 const UNRELIABLE_HALF_WINDOW = 0x8000;
-
-/** Sends a frame held after FRAME_SPARE_BYTES spare bytes, through the link's copy-free path when it has one. */
-function sendSpared(link: Link, channel: Channel, spared: Uint8Array): boolean {
-  return link.sendWithSpare
-    ? link.sendWithSpare(channel, spared)
-    : link.send(channel, spared.subarray(FRAME_SPARE_BYTES));
-}
-
-/** Copies a frame behind FRAME_SPARE_BYTES spare bytes (for the rare frames not encoded that way). */
-function withSpare(frame: Uint8Array): Uint8Array {
-  const spared = new Uint8Array(frame.length + FRAME_SPARE_BYTES);
-  spared.set(frame, FRAME_SPARE_BYTES);
-  return spared;
-}
 
 /**
  * Sequencing for one session. The owner decodes frames, handles the handshake and passes data,

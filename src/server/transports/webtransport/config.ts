@@ -2,6 +2,7 @@
 import quiche from '@matrixai/quic/native/quiche.js';
 import type { Config, Connection, Host } from '@matrixai/quic/native/types.js';
 import { NetloomError } from '../../../codec/errors.js';
+import { definedOnly } from '../../../shared/options.js';
 import type { CertificateMaterial } from './certificates.js';
 
 export type { Config, Connection, Host };
@@ -56,7 +57,7 @@ const enc = new TextEncoder();
 export const MAX_ACK_DELAY_MS = 50;
 
 function applyTransport(config: Config, options: QuicTransportOptions): void {
-  const o = { ...QUIC_DEFAULTS, ...stripUndefined(options) };
+  const o = { ...QUIC_DEFAULTS, ...definedOnly(options) };
   config.setApplicationProtos(o.alpn);
   config.setMaxIdleTimeout(o.idleTimeoutMs);
   config.setMaxSendUdpPayloadSize(o.maxSendUdpPayload);
@@ -73,12 +74,6 @@ function applyTransport(config: Config, options: QuicTransportOptions): void {
   config.setMaxAckDelay(MAX_ACK_DELAY_MS);
   config.setCcAlgorithmName(o.congestionControl);
   config.grease(o.grease);
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  const out: Partial<T> = {};
-  for (const [k, v] of Object.entries(o)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
-  return out;
 }
 
 /** A server-side quiche Config presenting `cert`. */

@@ -1,5 +1,7 @@
 // Extended CONNECT for WebTransport (RFC 9220, draft-02): the request and response header lists, and the server's checks.
-import type { HeaderField } from './qpack.js';
+import { NetloomError } from '../../../codec/errors.js';
+import { encodeFrame, FRAME_HEADERS } from './h3-frames.js';
+import { decodeFieldSection, encodeFieldSection, type HeaderField } from './qpack.js';
 
 export interface ConnectRequest {
   authority: string;
@@ -94,4 +96,24 @@ export function connectResponseFields(status: number): HeaderField[] {
 export function responseStatus(fields: readonly HeaderField[]): number {
   const status = fields.find((f) => f.name === ':status')?.value ?? '';
   return /^[1-5][0-9][0-9]$/.test(status) ? Number(status) : 0;
+}
+
+/** Decodes a CONNECT header block and checks it; an oversized header list is a 431, other QPACK errors throw. */
+export function decodeConnect(
+  block: Uint8Array,
+  maxHeaderListBytes: number,
+  policy: ConnectPolicy,
+): ConnectCheck {
+  try {
+    return checkConnect(decodeFieldSection(block, maxHeaderListBytes), policy);
+  } catch (err) {
+    if (err instanceof NetloomError && err.code === 'h3_headers_too_large')
+      return { ok: false, status: 431, reason: err.message };
+    throw err;
+  }
+}
+
+/** The HEADERS frame answering a CONNECT with `status`. */
+export function connectResponseFrame(status: number): Uint8Array {
+  return encodeFrame(FRAME_HEADERS, encodeFieldSection(connectResponseFields(status)));
 }

@@ -1,7 +1,7 @@
 // One HTTP/3 connection for WebTransport, server or client role: control and QPACK streams, SETTINGS, extended CONNECT, sessions.
 import { NetloomError, toNetloomError } from '../../../codec/errors.js';
 import { definedOnly } from '../../../shared/options.js';
-import { checkConnect, connectRequestFields, connectResponseFields } from './connect-request.js';
+import { connectRequestFields, connectResponseFrame, decodeConnect } from './connect-request.js';
 import {
   encodeFrame,
   FRAME_GOAWAY,
@@ -383,7 +383,7 @@ export class H3Connection implements SessionHost, RouteHost {
     this.writers.set(id, writer);
     const refuse = (status: number, reason: string): null => {
       this.stats.requestsRefused++;
-      writer.write(encodeFrame(FRAME_HEADERS, encodeFieldSection(connectResponseFields(status))), true);
+      writer.write(connectResponseFrame(status), true);
       if (writer.finished) this.writers.delete(id);
       this.pending.release(id, null);
       this.scheduleIdleClose();
@@ -391,17 +391,10 @@ export class H3Connection implements SessionHost, RouteHost {
       return null;
     };
     if (this.goingAway) return refuse(503, 'going away');
-    let fields: ReturnType<typeof decodeFieldSection>;
-    try {
-      fields = decodeFieldSection(block, this.maxHeaderListBytes);
-    } catch (err) {
-      if (err instanceof NetloomError && err.code === 'h3_headers_too_large') return refuse(431, err.message);
-      throw err;
-    }
-    const check = checkConnect(fields, this.options);
+    const check = decodeConnect(block, this.maxHeaderListBytes, this.options);
     if (!check.ok) return refuse(check.status, check.reason);
     if (this.sessions.size >= this.maxSessions) return refuse(429, 'too many sessions');
-    writer.write(encodeFrame(FRAME_HEADERS, encodeFieldSection(connectResponseFields(200))));
+    writer.write(connectResponseFrame(200));
     const session = new WtSession(id, check.request, this, writer, this.sessionLimits);
     this.addSession(session);
     this.onsession?.(session);
