@@ -7,7 +7,7 @@ import type {
   EndpointRequest,
   EndpointResponse,
 } from '../codec/endpoints.js';
-import type { NetloomError } from '../codec/errors.js';
+import { NetloomError } from '../codec/errors.js';
 import { MessageKind } from '../codec/frames.js';
 import type { Link, TransportName } from '../link/link.js';
 import type { SessionCoreOptions } from '../session/core.js';
@@ -39,6 +39,8 @@ export interface JoinTicket {
   roomType: string;
   seat: string;
   expiresAt: number;
+  /** In a cluster: the base URL of the node that runs the room; `transports` are relative to it. */
+  url?: string;
   /**
    * Where to connect: the WebSocket path; `webrtc` when the server offers it (with ICE servers for the
    * client); `webtransport` when it offers WebTransport: its UDP port and path on the same host (or a
@@ -273,11 +275,37 @@ export class Client<E extends AnyEndpoints = AnyEndpoints, N extends AnyNotices 
     return matchmake({ ...this.http(), prefix: this.prefix }, request, options);
   }
 
+  /**
+   * Files a matchmaking ticket and joins the match it lands in: `matchmake` then `join` in one call.
+   * The way back into play after a room ends with `room_lost` (its server node died):
+   * `room.on('leave', ({ code }) => code === 'room_lost' && client.matchmakeAndJoin(request, { protocol }))`.
+   */
+  async matchmakeAndJoin<P extends AnyClientProtocol>(
+    request: MatchTicketRequest,
+    options: JoinOptions<P> & MatchmakeOptions,
+  ): Promise<Room<P>> {
+    assertRoomProtocol(options.protocol);
+    const { protocol, ...matchmakeOptions } = options;
+    const result = await this.matchmake(request, matchmakeOptions);
+    return this.join(result.seat, { ...options, protocol });
+  }
+
+  /** Whether the control plane says `roomId` was lost with its node (410 `room_lost`). */
+  private async roomLost(roomId: string): Promise<boolean> {
+    try {
+      await controlRequest(this.http(), 'GET', `${this.prefix}/rooms/${encodeURIComponent(roomId)}`);
+      return false;
+    } catch (err) {
+      return err instanceof NetloomError && err.code === 'room_lost';
+    }
+  }
+
   /** Takes a seat reserved elsewhere (e.g. by your backend with `server.netloom.seats.reserve`). */
   join<P extends AnyClientProtocol>(ticket: JoinTicket, options: JoinOptions<P>): Promise<Room<P>> {
-    const wsUrl = new URL(ticket.transports.websocket, this.base);
-    wsUrl.protocol = wsUrl.protocol === 'https:' ? 'wss:' : 'ws:';
-    const room = new Room<P>(options.protocol, this.connection(wsUrl.href, ticket.transports));
+    const base = ticket.url ? new URL(ticket.url) : this.base;
+    const wsUrl = new URL(ticket.transports.websocket, base);
+    wsUrl.protocol = wsUrl.protocol === 'https:' || wsUrl.protocol === 'wss:' ? 'wss:' : 'ws:';
+    const room = new Room<P>(options.protocol, this.connection(wsUrl.href, ticket.transports, base));
     return room.start(ticket.seat);
   }
 
@@ -287,7 +315,7 @@ export class Client<E extends AnyEndpoints = AnyEndpoints, N extends AnyNotices 
     this.connections.clear();
   }
 
-  private connection(wsUrl: string, offered: JoinTicket['transports']): ServerConnection {
+  private connection(wsUrl: string, offered: JoinTicket['transports'], base: URL): ServerConnection {
     const existing = this.connections.get(wsUrl);
     if (existing) return existing;
     const { options } = this;
@@ -309,7 +337,7 @@ export class Client<E extends AnyEndpoints = AnyEndpoints, N extends AnyNotices 
         name: 'webtransport',
         available: () => webTransportAvailable(webTransportCtor ?? globalWebTransport()),
         connect: (token) => {
-          const url = new URL(wt.url ?? wt.path, this.base);
+          const url = new URL(wt.url ?? wt.path, base);
           url.protocol = 'https:';
           if (!wt.url) url.port = String(wt.port);
           url.searchParams.set('session', token);
@@ -334,6 +362,7 @@ export class Client<E extends AnyEndpoints = AnyEndpoints, N extends AnyNotices 
       handshakeTimeoutMs: connectTimeoutMs,
       core: options.session ?? {},
       random: Math.random,
+      roomLost: (roomId) => this.roomLost(roomId),
       upgrade:
         upgradeTransports.length > 0
           ? {

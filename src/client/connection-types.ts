@@ -12,6 +12,8 @@ export type SessionMessage = Exclude<Message, { handle: number }>;
 
 /** What a connection tells one room membership. */
 export interface RoomBinding {
+  /** The room's id once joined. */
+  roomId?(): string | undefined;
   joined(info: { roomId: string; roomType: string; clientId: string; protocolHash: string }): void;
   joinFailed(error: NetloomError): void;
   message(op: number, payload: Uint8Array, reliable: boolean): void;
@@ -54,4 +56,9 @@ export interface ConnectionOptions {
   handshakeTimeoutMs: number;
   core: Partial<Omit<SessionCoreOptions, 'clock'>>;
   random: () => number;
+  /**
+   * Asks the control plane whether a room was lost with its node (cluster): while resuming fails,
+   * rooms it says are lost end with code `room_lost` instead of waiting out the window.
+   */
+  roomLost?: (roomId: string) => Promise<boolean>;
 }

@@ -340,13 +340,35 @@ export class ServerConnection {
         return;
       } catch (err) {
         const e = asNetloomError(err);
-        if (e.code === 'session_unknown' || e.code === 'session_expired' || e.code === 'sequence_invalid') {
+        const terminal =
+          e.code === 'session_unknown' || e.code === 'session_expired' || e.code === 'sequence_invalid';
+        if (terminal || attempt >= 2) await this.endLostRooms();
+        if (this.state !== 'reconnecting') return;
+        if (terminal) {
           this.endRooms(e.code, e.message);
           this.shutdown();
           return;
         }
       }
     }
+  }
+
+  /**
+   * Ends, with `room_lost`, the rooms the control plane says were lost with their node; shuts the
+   * connection when none is left. Without `roomLost` (or when asking fails) nothing changes.
+   */
+  private async endLostRooms(): Promise<void> {
+    const ask = this.options.roomLost;
+    if (!ask) return;
+    for (const [handle, binding] of [...this.bindings]) {
+      const roomId = binding.roomId?.();
+      if (roomId === undefined) continue;
+      const lost = await ask(roomId).catch(() => false);
+      if (!lost || this.bindings.get(handle) !== binding) continue;
+      this.bindings.delete(handle);
+      binding.left('room_lost', `room ${roomId} was lost with its server node`);
+    }
+    if (this.bindings.size === 0 && this.state === 'reconnecting') this.shutdown();
   }
 
   private scheduleIdleCheck(): void {

@@ -168,6 +168,7 @@ export class Room<P> {
 
   private binding(): RoomBinding {
     return {
+      roomId: () => (this.phase === 'joined' ? this.id : undefined),
       joined: (info) => {
         if (info.protocolHash !== this.protocol.hash) {
           this.connection.leave(this.handle);

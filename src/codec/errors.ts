@@ -53,6 +53,7 @@ export const ERROR_CODES = [
   'request_invalid',
   'internal_error',
   'driver_unavailable',
+  'node_unavailable',
   // control plane: auth, rooms API, limits
   'auth_required',
   'auth_invalid',

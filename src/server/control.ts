@@ -8,8 +8,16 @@ import {
   DEFAULT_ROOM_METADATA_LIMITS,
   type RoomMetadataLimits,
 } from './control/room-meta.js';
-import type { Driver, RoomFilter, RoomRecord, RoomTags } from './drivers/driver.js';
-import { checkIdentity, type Identity, type Json } from './identity.js';
+import type {
+  CheckedJoin,
+  CreateRoomOptions,
+  JoinOrCreateOptions,
+  RedeemOptions,
+  ReserveOptions,
+  SeatReservation,
+} from './control/types.js';
+import type { Driver, NewRoom, RoomFilter, RoomRecord } from './drivers/driver.js';
+import { checkIdentity, type Identity } from './identity.js';
 import type { Logger, Metrics } from './metrics.js';
 import type { AnyProtocol, RoomDefinition } from './rooms/define.js';
 import type { MemberPort, RoomHost, RoomRunner } from './rooms/host.js';
@@ -17,58 +25,15 @@ import { randomRoomId } from './rooms/ids.js';
 import { EndedRooms, type EndedRoomsOptions } from './rooms/tombstones.js';
 import { claimsIdentity, randomId, type SeatSigner } from './seats.js';
 
-/** What a client needs to take a reserved seat. */
-export interface SeatReservation {
-  roomId: string;
-  roomType: string;
-  /** The signed, single-use seat token to present in HELLO or JOIN. */
-  seat: string;
-  /** Expiry of the token, ms since the epoch. */
-  expiresAt: number;
-}
-
-/** `rooms.create(type, ...)`: what the new room gets. */
-export interface CreateRoomOptions {
-  /** Passed to the room's onCreate. */
-  options?: unknown;
-  /** String tags: lists and joinOrCreate filter on them. */
-  tags?: RoomTags;
-  /** JSON metadata shown in lists (map, host name, ...). */
-  data?: Json;
-  /** Not listed nor matched by joinOrCreate; joined by id (default false). */
-  private?: boolean;
-}
-
-/** `rooms.joinOrCreate(type, ...)`. */
-export interface JoinOrCreateOptions {
-  /** Reaches the room's onAuth. */
-  joinData?: unknown;
-  /** Only rooms carrying these tags match; a room created here gets them. */
-  tags?: RoomTags;
-  /** Who will take the seat (reaches onAuth as `client.auth`, travels in the seat token). */
-  identity?: Identity;
-  /** Seat lifetime (default the server's `seatTtlMs`). */
-  ttlMs?: number;
-}
-
-/** `seats.reserve(roomId, ...)`. */
-export interface ReserveOptions {
-  joinData?: unknown;
-  ttlMs?: number;
-  identity?: Identity;
-}
-
-/** Whoever redeems seats over time (a session): its identity is fixed by the first seat that carries one. */
-export interface SeatHolder {
-  identity: Identity | undefined;
-}
-
-export interface RedeemOptions {
-  /** When given, a seat for any other room is refused with `seat_wrong_room`. */
-  expectedRoomId?: string;
-  /** The session redeeming: a seat for another user is refused with `forbidden`; the first identity sticks. */
-  holder?: SeatHolder;
-}
+export type {
+  CheckedJoin,
+  CreateRoomOptions,
+  JoinOrCreateOptions,
+  RedeemOptions,
+  ReserveOptions,
+  SeatHolder,
+  SeatReservation,
+} from './control/types.js';
 
 export interface ControlPlaneDeps {
   rooms: Record<string, RoomDefinition<AnyProtocol, unknown, unknown>>;
@@ -92,6 +57,8 @@ export interface ControlPlaneDeps {
 /** The in-process side of the control plane; HTTP routes and the backend SDK both call it. */
 export class ControlPlane {
   private readonly hosts = new Map<string, RoomHost>();
+  /** What each running room was registered with (to put it back if the shared store loses it). */
+  private readonly registered = new Map<string, NewRoom>();
   private readonly typeLocks = new Map<string, Promise<unknown>>();
   /** Resolvers waiting (in `close`) for the last room to finish disposing. */
   private readonly emptyWaiters: Array<() => void> = [];
@@ -130,19 +97,17 @@ export class ControlPlane {
     const data = checkData(create.data, this.meta);
     const id = randomRoomId();
     const { driver, nodeId, clock, metrics } = this.deps;
-    const created = await driver.createRoom(
-      {
-        id,
-        type,
-        nodeId,
-        maxClients: definition.maxClients ?? 16,
-        createdAt: this.deps.now(),
-        tags,
-        data,
-        private: create.private === true,
-      },
-      this.maxRoomsPerType,
-    );
+    const newRoom: NewRoom = {
+      id,
+      type,
+      nodeId,
+      maxClients: definition.maxClients ?? 16,
+      createdAt: this.deps.now(),
+      tags,
+      data,
+      private: create.private === true,
+    };
+    const created = await driver.createRoom(newRoom, this.maxRoomsPerType);
     if (created === 'limit') {
       metrics.inc('rooms_refused_limit');
       throw new NetloomError('room_limit', `at most ${this.maxRoomsPerType} rooms of type '${type}'`);
@@ -160,15 +125,20 @@ export class ControlPlane {
         metrics,
         tags,
         setListing: async (change) => {
+          if (change.locked !== undefined) newRoom.locked = change.locked;
+          if (change.private !== undefined) newRoom.private = change.private;
           if (change.locked !== undefined) await driver.setLocked(id, change.locked);
           if (change.private !== undefined) await driver.setPrivate(id, change.private);
         },
-        onSeatFreed: (seatId) => void driver.releaseSeat(id, seatId),
+        onSeatFreed: (seatId) => {
+          driver.releaseSeat(id, seatId).catch((err: unknown) => this.driverFailed('releaseSeat', id, err));
+        },
         onDisposed: () => {
           this.hosts.delete(id);
+          this.registered.delete(id);
           if (definition.tombstone) this.ended.add(id);
           metrics.inc('rooms_disposed');
-          void driver.removeRoom(id);
+          driver.removeRoom(id).catch((err: unknown) => this.driverFailed('removeRoom', id, err));
           if (this.hosts.size === 0) for (const resolve of this.emptyWaiters.splice(0)) resolve();
         },
       });
@@ -177,6 +147,7 @@ export class ControlPlane {
       throw err;
     }
     this.hosts.set(id, host);
+    this.registered.set(id, newRoom);
     metrics.inc('rooms_created');
     const record = await driver.getRoom(id, this.deps.now());
     if (!record) throw new NetloomError('room_not_found', 'room vanished while being created');
@@ -190,35 +161,29 @@ export class ControlPlane {
    * a new room is made, whatever tags they ask for.
    */
   joinOrCreate(type: string, join: JoinOrCreateOptions = {}): Promise<SeatReservation> {
-    let tags: RoomTags;
-    let identity: Identity | undefined;
-    let ttlMs: number;
+    let checked: CheckedJoin;
     try {
-      this.definition(type);
-      tags = checkTags(join.tags, this.meta);
-      identity = join.identity === undefined ? undefined : checkIdentity(join.identity);
-      ttlMs = checkTtl(join.ttlMs, this.deps.seatTtlMs);
+      checked = this.checkJoin(type, join);
     } catch (err) {
       return Promise.reject(err);
     }
-    const run = async (): Promise<SeatReservation> => {
+    return this.serialized(type, async () => {
       const seatId = randomId();
-      const expiresAt = this.deps.now() + ttlMs;
-      let roomId = await this.deps.driver.reserveSeatInAny(
-        { type, tags },
+      const expiresAt = this.deps.now() + checked.ttlMs;
+      const roomId = await this.deps.driver.reserveSeatInAny(
+        { type, tags: checked.tags },
         this.deps.nodeId,
         seatId,
         expiresAt,
         this.deps.now(),
       );
-      if (roomId === null) {
-        const record = await this.create(type, { tags });
-        const result = await this.deps.driver.reserveSeat(record.id, seatId, expiresAt, this.deps.now());
-        if (result !== 'ok') throw new NetloomError('room_full', `new room refused the seat: ${result}`);
-        roomId = record.id;
-      }
-      return this.authorize(roomId, type, seatId, expiresAt, join.joinData, identity);
-    };
+      if (roomId === null) return this.createAndSeat(type, checked, seatId, expiresAt, join.joinData);
+      return this.authorizeSeat(roomId, type, seatId, expiresAt, join.joinData, checked.identity);
+    });
+  }
+
+  /** Runs `run` after every earlier call for `type` on this node settled (joinOrCreate's ordering). */
+  serialized<T>(type: string, run: () => Promise<T>): Promise<T> {
     const previous = this.typeLocks.get(type) ?? Promise.resolve();
     const next = previous.then(run, run);
     this.typeLocks.set(
@@ -226,6 +191,30 @@ export class ControlPlane {
       next.catch(() => undefined),
     );
     return next;
+  }
+
+  /** Validates a joinOrCreate's type, tags, identity and seat lifetime (throws NetloomError). */
+  checkJoin(type: string, join: JoinOrCreateOptions): CheckedJoin {
+    this.definition(type);
+    return {
+      tags: checkTags(join.tags, this.meta),
+      identity: join.identity === undefined ? undefined : checkIdentity(join.identity),
+      ttlMs: checkTtl(join.ttlMs, this.deps.seatTtlMs),
+    };
+  }
+
+  /** Creates a room of `type` on this node with `join.tags`, reserves `seatId` in it and runs onAuth. */
+  async createAndSeat(
+    type: string,
+    join: CheckedJoin,
+    seatId: string,
+    expiresAt: number,
+    joinData: unknown,
+  ): Promise<SeatReservation> {
+    const record = await this.create(type, { tags: join.tags });
+    const result = await this.deps.driver.reserveSeat(record.id, seatId, expiresAt, this.deps.now());
+    if (result !== 'ok') throw new NetloomError('room_full', `new room refused the seat: ${result}`);
+    return this.authorizeSeat(record.id, type, seatId, expiresAt, joinData, join.identity);
   }
 
   /** Reserves a seat in a given room (join by id, or a backend handing out seats); private rooms too. */
@@ -241,7 +230,7 @@ export class ControlPlane {
     if (result === 'full') throw new NetloomError('room_full', 'room is full');
     if (result === 'locked') throw new NetloomError('room_locked', 'room is locked');
     if (result === 'not_found') throw new NetloomError('room_not_found', `no room ${roomId}`);
-    return this.authorize(roomId, host.type, seatId, expiresAt, reserve.joinData, identity);
+    return this.authorizeSeat(roomId, host.type, seatId, expiresAt, reserve.joinData, identity);
   }
 
   /**
@@ -301,6 +290,8 @@ export class ControlPlane {
 
   /** Locks or unlocks a room (a locked room takes no new seats). Throws `room_not_found`. */
   async setLocked(roomId: string, locked: boolean): Promise<RoomRecord> {
+    const registered = this.registered.get(roomId);
+    if (registered) registered.locked = locked;
     if (!(await this.deps.driver.setLocked(roomId, locked))) {
       throw new NetloomError('room_not_found', `no room ${roomId}`);
     }
@@ -309,6 +300,8 @@ export class ControlPlane {
 
   /** Makes a room private (unlisted, unmatched) or public again. Throws `room_not_found`. */
   async setPrivate(roomId: string, isPrivate: boolean): Promise<RoomRecord> {
+    const registered = this.registered.get(roomId);
+    if (registered) registered.private = isPrivate;
     if (!(await this.deps.driver.setPrivate(roomId, isPrivate))) {
       throw new NetloomError('room_not_found', `no room ${roomId}`);
     }
@@ -326,11 +319,47 @@ export class ControlPlane {
     await this.deps.driver.removeRoom(roomId);
   }
 
+  /** Rooms running on this node as they were registered, with their members' seats (for a restore). */
+  running(): Array<{ room: NewRoom; seated: string[] }> {
+    const out: Array<{ room: NewRoom; seated: string[] }> = [];
+    for (const [id, room] of this.registered) {
+      const host = this.hosts.get(id);
+      if (host && !host.disposed) out.push({ room, seated: host.seatIds() });
+    }
+    return out;
+  }
+
+  /** The wall clock of seat expiry (ms since the epoch). */
+  now(): number {
+    return this.deps.now();
+  }
+
+  /** A single node never loses rooms to a dead node (see ClusterControl). */
+  async lost(_roomId: string): Promise<boolean> {
+    return false;
+  }
+
+  /** Number of rooms running on this node. */
+  get size(): number {
+    return this.hosts.size;
+  }
+
+  /** Ends every room here with `room_lost`: the cluster took this node for dead and freed its seats. */
+  loseAll(): void {
+    for (const host of [...this.hosts.values()]) host.dispose('lost');
+  }
+
   /** Disposes every room on this node; resolves once every room has run its onDispose. */
   close(): Promise<void> {
     for (const host of [...this.hosts.values()]) host.dispose();
     if (this.hosts.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.emptyWaiters.push(resolve));
+  }
+
+  /** A background driver write failed (store down): logged and counted; a cluster re-syncs later. */
+  private driverFailed(operation: string, roomId: string, err: unknown): void {
+    this.deps.metrics.error('driver_unavailable');
+    this.deps.log.warn({ err, roomId, operation }, 'driver write failed');
   }
 
   private async mustGet(roomId: string): Promise<RoomRecord> {
@@ -339,7 +368,11 @@ export class ControlPlane {
     return record;
   }
 
-  private async authorize(
+  /**
+   * Runs onAuth of a room on this node for a seat already reserved in the driver, then signs the
+   * seat token; a refusal frees the seat.
+   */
+  async authorizeSeat(
     roomId: string,
     type: string,
     seatId: string,

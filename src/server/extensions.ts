@@ -10,7 +10,7 @@ import type { Logger, Metrics } from './metrics.js';
 import { type MessageHooksApi, Middleware } from './middleware.js';
 import type { AnyRoomDefinition, NetloomOptions, NetloomServerApi } from './options.js';
 import { type NetloomPlugin, PluginHost } from './plugins.js';
-import { type NoticeProtocol, Pusher, type SessionFilter } from './push.js';
+import { type NoticeProtocol, Pusher, type SessionFilter, type SessionSelector } from './push.js';
 import { RpcDispatcher, type RpcOptions, resolveRpcOptions } from './rpc/dispatch.js';
 import { type EndpointDefinition, EndpointRegistry } from './rpc/registry.js';
 import type { ServerSession } from './session/server-session.js';
@@ -37,10 +37,17 @@ export interface NetloomExtensionsApi {
   use(plugin: NetloomPlugin): Promise<void>;
   /** Names of the installed plugins. */
   plugins(): string[];
-  /** Sends a `notices` server message to every live session; returns how many it reached. */
+  /**
+   * Sends a `notices` server message to every live session; returns how many it reached on this
+   * node (in a cluster, every other node's sessions get it too).
+   */
   broadcast(type: string, message: unknown): number;
-  /** Sends a `notices` server message to the live sessions `filter` accepts; returns how many. */
-  multicast(filter: SessionFilter, type: string, message: unknown): number;
+  /**
+   * Sends a `notices` server message to the live sessions `filter` accepts; returns how many on this
+   * node. A function runs here only; a SessionSelector (`{ userIds, sessionIds, data }`) reaches the
+   * sessions it selects on every node of a cluster.
+   */
+  multicast(filter: SessionFilter | SessionSelector, type: string, message: unknown): number;
   /** Sends a `notices` server message to one session; false when it is not live on this node. */
   push(session: SessionRef, type: string, message: unknown): boolean;
 }
@@ -67,6 +74,8 @@ export interface Extensions {
   readonly store: SessionDataStore;
   /** The middleware hooks, to merge into `app.netloom.hooks`. */
   readonly hooks: MessageHooksApi;
+  /** Server pushes (the cluster hands other nodes' pushes to it and takes this node's from it). */
+  readonly pusher: Pusher;
   /** Builds the `app.netloom` members; `server` is read lazily (the API object is made after this). */
   api(server: () => NetloomServerApi, app: FastifyInstance): NetloomExtensionsApi;
   /** Registers the RPC routes and installs the plugins given in the options. */
@@ -144,6 +153,7 @@ export function createExtensions(deps: ExtensionsDeps): Extensions {
     rooms,
     store,
     hooks,
+    pusher,
     session: {
       rpc: (session, message) => dispatcher.onSessionRequest(session, message),
       middleware,

@@ -86,6 +86,7 @@ export {
   type PushApi,
   type SessionFilter,
   type SessionInfo,
+  type SessionSelector,
   typedPush,
 } from './push.js';
 export type {

@@ -2,6 +2,8 @@
 
 import type { FrameLimits } from '../codec/frames.js';
 import type { Clock } from '../shared/clock.js';
+import type { ClusterOptions } from './cluster/node.js';
+import type { NodeRecord } from './cluster/types.js';
 import type { RoomMetadataLimits } from './control/room-meta.js';
 import type { CreateRoomOptions, JoinOrCreateOptions, SeatReservation } from './control.js';
 import type { Driver, RoomFilter, RoomRecord } from './drivers/driver.js';
@@ -106,12 +108,19 @@ export interface NetloomOptions extends NetloomExtensionOptions {
    * it: 429 `rate_limited`. `false` turns it off (e.g. behind your own limiter, or in benchmarks).
    */
   joinRatePerIp?: { perSecond?: number; burst?: number } | false;
+  /**
+   * How this node joins a cluster, when the driver spans processes (`redisDriver`): its public URL,
+   * capacity, tags and heartbeat timing (see ClusterOptions). Ignored with `memoryDriver()`.
+   */
+  cluster?: ClusterOptions;
   /** Matchmaker: pass interval, ticket timeout and limits, range widening (see MatchmakerOptions). */
   matchmaker?: MatchmakerOptions;
 }
 
 /** A seat reservation plus where to connect. */
 export interface JoinTicket extends SeatReservation {
+  /** In a cluster: the public base URL of the node that runs the room (its transports are relative to it). */
+  url?: string;
   /**
    * The WebSocket path; `webrtc` (with the ICE servers clients should use) and `webtransport` (port,
    * path, certificate hashes) when the server offers them.
@@ -136,6 +145,8 @@ export interface NetloomServerApi extends NetloomExtensionsApi {
     setPrivate(roomId: string, flag: boolean): Promise<RoomRecord>;
     /** Disposes the room: its clients leave with code `room_disposed`. */
     destroy(roomId: string): Promise<void>;
+    /** True when the room was lost with a dead node of the cluster (its id then answers `room_lost`). */
+    lost(roomId: string): Promise<boolean>;
     types(): string[];
   };
   seats: {
@@ -146,6 +157,19 @@ export interface NetloomServerApi extends NetloomExtensionsApi {
     ): Promise<JoinTicket>;
   };
   sessions: { count(): number };
+  /** This node's view of its cluster; null on a single node (a driver without `cluster`). */
+  cluster: {
+    readonly nodeId: string;
+    /** This node's public base URL ('' until it listens). */
+    publicUrl(): string;
+    /** Live nodes with their load, room types and endpoints. */
+    nodes(): Promise<NodeRecord[]>;
+    /**
+     * Resolves once this node registered with the cluster, which happens just after it starts
+     * listening (`app.listen()` may resolve a moment before); rejects when that failed.
+     */
+    ready(): Promise<void>;
+  } | null;
   /** The WebTransport service when enabled (its ticket entry, frame counters, and `close()` to stop UDP). */
   webtransport: WebTransportService | null;
   /**

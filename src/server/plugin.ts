@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { DEFAULT_FRAME_LIMITS } from '../codec/frames.js';
 import { systemClock } from '../shared/clock.js';
+import { setupCluster } from './cluster/setup.js';
 import type { NetloomContext } from './context.js';
 import { roomsApi, seatsApi } from './control/api.js';
 import { ControlPlane, type SeatReservation } from './control.js';
@@ -17,7 +18,7 @@ import { runAuthenticate } from './identity.js';
 import { handleSignals, Lifecycle } from './lifecycle.js';
 import { createMatchmaker } from './matchmaker/index.js';
 import { addTraffic, emptyTraffic, Metrics, trafficValues } from './metrics.js';
-import type { NetloomOptions, NetloomServerApi } from './options.js';
+import type { JoinTicket, NetloomOptions, NetloomServerApi } from './options.js';
 import { inProcessRunner } from './rooms/room.js';
 import { SeatSigner } from './seats.js';
 import { clientLimits } from './session/limits.js';
@@ -128,10 +129,38 @@ async function netloomPlugin(app: FastifyInstance, options: NetloomOptions): Pro
     });
   }
   // The WebTransport entry is computed per ticket: its certificate hashes change when it rotates.
-  const withTransports = (r: SeatReservation) => ({
-    ...r,
-    transports: webTransport ? { ...transports, webtransport: webTransport.ticket() } : transports,
-  });
+  // In a cluster a ticket names this node's URL; a reservation another node made already has its own.
+  const withTransports = (r: SeatReservation): JoinTicket => {
+    if ('transports' in r) return r as JoinTicket;
+    const url = cluster?.node.publicUrl;
+    const offered = url ? { ...transports, websocket: `${url}${transports.websocket}` } : transports;
+    return {
+      ...r,
+      ...(url ? { url } : {}),
+      transports: webTransport ? { ...offered, webtransport: webTransport.ticket() } : offered,
+    };
+  };
+  const cluster = driver.cluster
+    ? setupCluster({
+        backend: driver.cluster,
+        driver,
+        nodeId,
+        options: options.cluster,
+        seatSecretGiven: options.seatSecret !== undefined,
+        control,
+        pusher: ext.pusher,
+        prefix,
+        ticket: withTransports,
+        status: () => ({
+          load: sessions.size,
+          webrtc: upgrade !== null && upgrade !== undefined,
+          ...(webTransport ? { webtransportPort: webTransport.endpoint.address.port } : {}),
+        }),
+        log,
+        metrics,
+      })
+    : null;
+  const routedControl = cluster?.control ?? control;
 
   const matchmaker = createMatchmaker({
     rooms: ext.rooms,
@@ -144,8 +173,16 @@ async function netloomPlugin(app: FastifyInstance, options: NetloomOptions): Pro
   const api: NetloomServerApi = {
     ...ext.api(() => api, app),
     nodeId,
-    rooms: roomsApi(control, withTransports),
-    seats: seatsApi(control, withTransports),
+    rooms: roomsApi(routedControl, withTransports),
+    seats: seatsApi(routedControl, withTransports),
+    cluster: cluster
+      ? {
+          nodeId,
+          publicUrl: () => cluster.node.publicUrl,
+          nodes: () => cluster.node.nodes(),
+          ready: () => cluster.ready(),
+        }
+      : null,
     sessions: { count: () => sessions.size },
     webtransport: webTransport,
     matchmaker,
@@ -171,6 +208,7 @@ async function netloomPlugin(app: FastifyInstance, options: NetloomOptions): Pro
     await lifecycle.bootstrap();
   });
   app.addHook('onListen', async () => {
+    await cluster?.start(app);
     await lifecycle.started();
   });
   if (options.handleSignals) {
@@ -229,6 +267,7 @@ async function netloomPlugin(app: FastifyInstance, options: NetloomOptions): Pro
     control.close();
   });
   app.addHook('onClose', async () => {
+    await cluster?.stop();
     await webTransport?.close();
     await driver.close();
   });

@@ -2,7 +2,7 @@
 import { NetloomError } from '../codec/errors.js';
 import { DEFAULT_FRAME_LIMITS, MessageKind } from '../codec/frames.js';
 import type { ServerMessages } from '../codec/protocol.js';
-import type { Identity } from './identity.js';
+import type { Identity, Json } from './identity.js';
 import type { Logger, Metrics } from './metrics.js';
 import type { Middleware } from './middleware.js';
 import type { ServerSession } from './session/server-session.js';
@@ -27,12 +27,41 @@ export interface SessionInfo {
 /** Chooses the sessions a multicast reaches. A filter that throws skips that session (and is logged). */
 export type SessionFilter = (session: SessionInfo) => boolean;
 
+/**
+ * A multicast target that can travel between nodes (a function cannot): a session is chosen when
+ * every given condition holds — its user id is in `userIds`, its id is in `sessionIds`, and each
+ * key of `data` has that value in its session data.
+ */
+export interface SessionSelector {
+  userIds?: string[];
+  sessionIds?: string[];
+  data?: Record<string, Json>;
+}
+
+/** A push on its way to the other nodes of a cluster (payload base64). */
+export interface ClusterPush {
+  op: number;
+  payload: string;
+  selector?: SessionSelector;
+}
+
 /** Push messages typed by a notices protocol `N` (see `typedPush`). */
 export interface PushApi<M = Record<string, unknown>> {
-  /** Sends to every live session; returns how many it reached. */
+  /**
+   * Sends to every live session; returns how many it reached on this node. In a cluster it also
+   * reaches every other node's sessions.
+   */
   broadcast<K extends keyof M & string>(type: K, message: M[K]): number;
-  /** Sends to every live session `filter` accepts; returns how many it reached. */
-  multicast<K extends keyof M & string>(filter: SessionFilter, type: K, message: M[K]): number;
+  /**
+   * Sends to the live sessions `filter` accepts; returns how many it reached on this node. A
+   * function filter runs on this node only; a SessionSelector object also reaches the sessions it
+   * selects on every other node of a cluster.
+   */
+  multicast<K extends keyof M & string>(
+    filter: SessionFilter | SessionSelector,
+    type: K,
+    message: M[K],
+  ): number;
   /** Sends to one session; false when it is not live on this node. */
   push<K extends keyof M & string>(session: SessionRef, type: K, message: M[K]): boolean;
 }
@@ -57,32 +86,51 @@ const PUSH_HEADER_BYTES = 16;
 export class Pusher implements PushApi {
   constructor(private readonly deps: PusherDeps) {}
 
+  /** Set in a cluster: hands each broadcast and selector multicast to the other nodes. */
+  fanout: ((push: ClusterPush) => void) | null = null;
+
   broadcast(type: string, message: unknown): number {
     const { op, payload } = this.encode(type, message);
-    let sent = 0;
-    for (const session of this.deps.sessions()) if (this.deliver(session, op, payload)) sent++;
-    this.deps.metrics.inc('pushes_sent', sent);
-    return sent;
+    this.fanout?.({ op, payload: Buffer.from(payload).toString('base64') });
+    return this.deliverAll(op, payload, null);
   }
 
-  multicast(filter: SessionFilter, type: string, message: unknown): number {
-    if (typeof filter !== 'function') throw new TypeError('multicast needs a filter function');
+  multicast(filter: SessionFilter | SessionSelector, type: string, message: unknown): number {
+    if (typeof filter !== 'function' && (typeof filter !== 'object' || filter === null)) {
+      throw new TypeError('multicast needs a filter function or a session selector');
+    }
     const { op, payload } = this.encode(type, message);
+    if (typeof filter === 'function') return this.deliverAll(op, payload, filter);
+    this.fanout?.({ op, payload: Buffer.from(payload).toString('base64'), selector: filter });
+    return this.deliverAll(op, payload, selectorFilter(filter));
+  }
+
+  /** Delivers a push that another node of the cluster encoded. */
+  receive(push: ClusterPush): number {
+    if (typeof push?.op !== 'number' || typeof push.payload !== 'string') return 0;
+    const payload = new Uint8Array(Buffer.from(push.payload, 'base64'));
+    return this.deliverAll(push.op, payload, push.selector ? selectorFilter(push.selector) : null);
+  }
+
+  private deliverAll(op: number, payload: Uint8Array, filter: SessionFilter | null): number {
     const { store, log, metrics } = this.deps;
     let sent = 0;
     for (const session of this.deps.sessions()) {
       if (session.state === 'ended') continue;
-      store.seed(session.id, session.identity);
-      let chosen: boolean;
-      try {
-        chosen =
-          filter({ id: session.id, identity: session.identity, data: store.view(session.id) }) === true;
-      } catch (err) {
-        metrics.inc('hook_errors{multicast}');
-        log.error({ err, sessionId: session.id }, 'multicast filter threw; session skipped');
-        continue;
+      if (filter) {
+        store.seed(session.id, session.identity);
+        let chosen: boolean;
+        try {
+          chosen =
+            filter({ id: session.id, identity: session.identity, data: store.view(session.id) }) === true;
+        } catch (err) {
+          metrics.inc('hook_errors{multicast}');
+          log.error({ err, sessionId: session.id }, 'multicast filter threw; session skipped');
+          continue;
+        }
+        if (!chosen) continue;
       }
-      if (chosen && this.deliver(session, op, payload)) sent++;
+      if (this.deliver(session, op, payload)) sent++;
     }
     metrics.inc('pushes_sent', sent);
     return sent;
@@ -144,4 +192,19 @@ export function typedPush<N extends NoticeProtocol>(
   _notices: N,
 ): PushApi<NoticeMessages<N>> {
   return server as unknown as PushApi<NoticeMessages<N>>;
+}
+
+/** A SessionSelector as a filter: every given condition must hold. */
+export function selectorFilter(selector: SessionSelector): SessionFilter {
+  const users = Array.isArray(selector.userIds) ? new Set(selector.userIds) : null;
+  const ids = Array.isArray(selector.sessionIds) ? new Set(selector.sessionIds) : null;
+  const data = selector.data && typeof selector.data === 'object' ? Object.entries(selector.data) : [];
+  return (session) => {
+    if (users && (session.identity === undefined || !users.has(session.identity.userId))) return false;
+    if (ids && !ids.has(session.id)) return false;
+    for (const [key, value] of data) {
+      if (JSON.stringify(session.data.toJSON()[key] ?? null) !== JSON.stringify(value)) return false;
+    }
+    return true;
+  };
 }

@@ -31,6 +31,7 @@ export async function startEchoServer(
     session: { ...rest.session, limits: rest.session?.limits ?? { messagesPerSecond: 0 } },
   });
   await app.listen({ port: 0, host: '127.0.0.1' });
+  await app.netloom.cluster?.ready();
   const port = (app.server.address() as AddressInfo).port;
   return { app, url: `http://127.0.0.1:${port}`, port, log, close: () => app.close() };
 }

@@ -1,10 +1,11 @@
 // The backend SDK objects `app.netloom.rooms` and `app.netloom.seats`: the ControlPlane plus connect URLs.
-import type { ControlPlane, SeatReservation } from '../control.js';
+import type { ControlApi } from '../cluster/routed.js';
+import type { SeatReservation } from '../control.js';
 import type { JoinTicket, NetloomServerApi } from '../options.js';
 
 /** `app.netloom.rooms`. */
 export function roomsApi(
-  control: ControlPlane,
+  control: ControlApi,
   ticket: (r: SeatReservation) => JoinTicket,
 ): NetloomServerApi['rooms'] {
   return {
@@ -16,13 +17,14 @@ export function roomsApi(
     unlock: (roomId) => control.setLocked(roomId, false),
     setPrivate: (roomId, flag) => control.setPrivate(roomId, flag),
     destroy: (roomId) => control.destroy(roomId),
+    lost: (roomId) => control.lost(roomId),
     types: () => control.types,
   };
 }
 
 /** `app.netloom.seats`. */
 export function seatsApi(
-  control: ControlPlane,
+  control: ControlApi,
   ticket: (r: SeatReservation) => JoinTicket,
 ): NetloomServerApi['seats'] {
   return {

@@ -1,4 +1,5 @@
 // The Driver interface: shared control-plane state (room registry and seat accounting) behind one seam.
+import type { ClusterBackend } from '../cluster/types.js';
 import type { Json } from '../identity.js';
 
 /** String tags on a room (`{ mode: 'duel', region: 'eu' }`): what lists and joinOrCreate filter on. */
@@ -73,13 +74,13 @@ export interface Driver {
    */
   reserveSeat(roomId: string, seatId: string, expiresAt: number, now: number): Promise<ReserveResult>;
   /**
-   * Atomically picks the oldest public, unlocked room of `filter.type` on `nodeId` whose tags
-   * include `filter.tags` and that has a free seat, and reserves one there; returns its id, or null
-   * when none has room (then the caller creates one).
+   * Atomically picks the oldest public, unlocked room of `filter.type` on `nodeId` (on any node when
+   * null) whose tags include `filter.tags` and that has a free seat, and reserves one there; returns
+   * its id, or null when none has room (then the caller creates one).
    */
   reserveSeatInAny(
     filter: RoomFilter & { type: string },
-    nodeId: string,
+    nodeId: string | null,
     seatId: string,
     expiresAt: number,
     now: number,
@@ -94,6 +95,11 @@ export interface Driver {
   setPrivate(roomId: string, isPrivate: boolean): Promise<boolean>;
   /** Releases resources (connections, timers). */
   close(): Promise<void>;
+  /**
+   * Present when the driver spans processes (`redisDriver`): the node registry and message bus that
+   * let several netloom nodes serve one game. Absent: a single-node game.
+   */
+  readonly cluster?: ClusterBackend;
 }
 
 /** True when `tags` has every key of `wanted` with the same value. */

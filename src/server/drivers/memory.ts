@@ -118,7 +118,8 @@ export function memoryDriver(): Driver {
     },
     async reserveSeatInAny(filter, nodeId, seatId, expiresAt, now) {
       for (const room of rooms.values()) {
-        if (room.type !== filter.type || room.nodeId !== nodeId || room.private || room.locked) continue;
+        if (room.type !== filter.type || room.private || room.locked) continue;
+        if (nodeId !== null && room.nodeId !== nodeId) continue;
         if (!tagsMatch(room.tags, filter.tags)) continue;
         if (reserve(room, seatId, expiresAt, now) === 'ok') return room.id;
       }

@@ -1,5 +1,4 @@
 // redisDriver(): the Driver over Redis (ioredis) for multi-node games; every operation is one Lua script.
-import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { NetloomError } from '../../codec/errors.js';
 import type { Json } from '../identity.js';
@@ -13,6 +12,8 @@ import type {
   RoomRecord,
   RoomTags,
 } from './driver.js';
+import { redisCluster } from './redis-cluster.js';
+import { driverError, loadScripts, scriptRunner } from './redis-lua.js';
 
 export interface RedisDriverOptions {
   /** `redis://host:port/db` to connect to (default `redis://127.0.0.1:6379`); ignored when `client` is given. */
@@ -33,45 +34,12 @@ export interface RedisDriverOptions {
  *   P room:<id>:used     set of redeemed seat ids (single use, kept while the room lives)
  *   P type:<type>        zset of room ids of that type, score = createdAt
  *   P rooms              zset of all room ids, score = createdAt
+ *   P node:<id>:rooms    set of the room ids a node runs (for reaping a lost node)
+ *   Cluster keys (node records, lost rooms): see redis-cluster.ts.
  * Scripts build room keys from ids they read, so this driver targets one Redis (or a primary with
  * replicas), not Redis Cluster. Times always come from arguments, never from Redis's clock.
  * Rooms with the same createdAt order by id (memoryDriver orders them by insertion).
  */
-const LUA_PRELUDE = `
-local P = ARGV[1]
-local function rk(id) return P .. 'room:' .. id end
-local function purge(id, now) redis.call('ZREMRANGEBYSCORE', rk(id) .. ':res', '-inf', now) end
-local function decodeWanted(json)
-  if json == nil or json == '' then return nil end
-  return cjson.decode(json)
-end
-local function tagsMatch(tagsJson, wanted)
-  if wanted == nil then return true end
-  local tags = cjson.decode(tagsJson)
-  for k, v in pairs(wanted) do
-    if tags[k] ~= v then return false end
-  end
-  return true
-end
-local function reserve(id, seat, exp, now)
-  local key = rk(id)
-  purge(id, now)
-  local h = redis.call('HMGET', key, 'locked', 'maxClients')
-  if h[1] == '1' then return 'locked' end
-  local n = redis.call('SCARD', key .. ':seated') + redis.call('ZCARD', key .. ':res')
-  if n >= tonumber(h[2]) then return 'full' end
-  redis.call('ZADD', key .. ':res', exp, seat)
-  return 'ok'
-end
-local function view(id, now)
-  local key = rk(id)
-  purge(id, now)
-  local h = redis.call('HMGET', key, 'type', 'nodeId', 'maxClients', 'locked', 'private', 'tags', 'data', 'createdAt')
-  return { id, h[1], h[2], h[3], h[4], h[5], h[6], h[7], h[8],
-    redis.call('SCARD', key .. ':seated'), redis.call('ZCARD', key .. ':res') }
-end
-`;
-
 const SCRIPTS = {
   // ARGV: P, id, type, nodeId, maxClients, locked, private, tags, data, createdAt, limit ('' = none)
   createRoom: `
@@ -84,14 +52,11 @@ redis.call('HSET', rk(id), 'type', ARGV[3], 'nodeId', ARGV[4], 'maxClients', ARG
   'private', ARGV[7], 'tags', ARGV[8], 'data', ARGV[9], 'createdAt', ARGV[10])
 redis.call('ZADD', typeKey, ARGV[10], id)
 redis.call('ZADD', P .. 'rooms', ARGV[10], id)
+redis.call('SADD', P .. 'node:' .. ARGV[4] .. ':rooms', id)
 return 'ok'`,
   // ARGV: P, id
   removeRoom: `
-local id = ARGV[2]
-local t = redis.call('HGET', rk(id), 'type')
-if t then redis.call('ZREM', P .. 'type:' .. t, id) end
-redis.call('ZREM', P .. 'rooms', id)
-redis.call('DEL', rk(id), rk(id) .. ':res', rk(id) .. ':seated', rk(id) .. ':used')
+dropRoom(ARGV[2])
 return 1`,
   // ARGV: P, id, now
   getRoom: `
@@ -118,7 +83,7 @@ return reserve(ARGV[2], ARGV[3], ARGV[4], ARGV[5])`,
 local wanted = decodeWanted(ARGV[4])
 for _, id in ipairs(redis.call('ZRANGE', P .. 'type:' .. ARGV[2], 0, -1)) do
   local h = redis.call('HMGET', rk(id), 'nodeId', 'private', 'locked', 'tags')
-  if h[1] == ARGV[3] and h[2] == '0' and h[3] == '0' and tagsMatch(h[4], wanted) then
+  if (ARGV[3] == '' or h[1] == ARGV[3]) and h[2] == '0' and h[3] == '0' and tagsMatch(h[4], wanted) then
     if reserve(id, ARGV[5], ARGV[6], ARGV[7]) == 'ok' then return id end
   end
 end
@@ -151,17 +116,7 @@ return 1`,
 
 type ScriptName = keyof typeof SCRIPTS;
 
-interface LoadedScript {
-  source: string;
-  sha: string;
-}
-
-const LOADED: Record<ScriptName, LoadedScript> = Object.fromEntries(
-  Object.entries(SCRIPTS).map(([name, body]) => {
-    const source = LUA_PRELUDE + body;
-    return [name, { source, sha: createHash('sha1').update(source).digest('hex') }];
-  }),
-) as Record<ScriptName, LoadedScript>;
+const LOADED = loadScripts(SCRIPTS);
 
 const DEFAULT_URL = 'redis://127.0.0.1:6379';
 const DEFAULT_CONNECT_TIMEOUT_MS = 3_000;
@@ -184,24 +139,8 @@ export async function redisDriver(options: RedisDriverOptions = {}): Promise<Dri
   const client = options.client ?? createClient(url, options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
   if (owned || client.status === 'wait') await connect(client, owned, url);
 
-  const run = async (name: ScriptName, args: (string | number)[]): Promise<unknown> => {
-    const script = LOADED[name];
-    const argv = [prefix, ...args.map(String)];
-    try {
-      try {
-        return await client.evalsha(script.sha, 0, ...argv);
-      } catch (err) {
-        if (!(err instanceof Error && err.message.startsWith('NOSCRIPT'))) throw err;
-        return await client.eval(script.source, 0, ...argv);
-      }
-    } catch (err) {
-      throw new NetloomError(
-        'driver_unavailable',
-        `redisDriver: ${name} failed: ${err instanceof Error ? err.message : String(err)}`,
-        { cause: err },
-      );
-    }
-  };
+  const run = scriptRunner<ScriptName>(client, prefix, LOADED);
+  const cluster = redisCluster(client, prefix);
 
   return {
     async createRoom(room: NewRoom, maxRoomsOfType?: number): Promise<CreateResult> {
@@ -233,9 +172,7 @@ export async function redisDriver(options: RedisDriverOptions = {}): Promise<Dri
     },
     async countRooms(type) {
       return client.zcard(`${prefix}type:${type}`).catch((err: unknown) => {
-        throw new NetloomError('driver_unavailable', `redisDriver: countRooms failed: ${String(err)}`, {
-          cause: err,
-        });
+        throw driverError('countRooms', err);
       });
     },
     async reserveSeat(roomId, seatId, expiresAt, now) {
@@ -244,7 +181,7 @@ export async function redisDriver(options: RedisDriverOptions = {}): Promise<Dri
     async reserveSeatInAny(filter, nodeId, seatId, expiresAt, now) {
       const id = await run('reserveSeatInAny', [
         filter.type,
-        nodeId,
+        nodeId ?? '',
         tagsArg(filter.tags),
         seatId,
         expiresAt,
@@ -264,7 +201,9 @@ export async function redisDriver(options: RedisDriverOptions = {}): Promise<Dri
     async setPrivate(roomId, isPrivate) {
       return (await run('setFlag', [roomId, 'private', isPrivate ? '1' : '0'])) === 1;
     },
+    cluster,
     async close() {
+      await cluster.close();
       if (!owned) return;
       if (client.status === 'ready') await client.quit().catch(() => client.disconnect());
       else client.disconnect();

@@ -143,6 +143,9 @@ export function registerRoomRoutes(ctx: NetloomContext): void {
     handle(async (request) => {
       await caller(request, false);
       const room = await api.rooms.get(request.params.roomId);
+      if (!room && (await api.rooms.lost(request.params.roomId))) {
+        throw new NetloomError('room_lost', `room ${request.params.roomId} was lost with its node`);
+      }
       if (!room) throw new NetloomError('room_not_found', `no room ${request.params.roomId}`);
       return room;
     }),

@@ -50,6 +50,8 @@ export type LeaveReason =
   | 'reconnection_expired'
   | 'kicked'
   | 'disposed'
+  /** The cluster took this room's node for dead (it missed heartbeats); its seats were given up. */
+  | 'lost'
   | 'session_ended';
 
 /** The room handle passed to every hook. */

@@ -41,7 +41,10 @@ export interface RoomHost {
   reconnect(clientId: string, port: MemberPort): boolean;
   /** The member leaves (consented, or its session ended). */
   leave(clientId: string, reason: LeaveReason): void;
-  dispose(): void;
+  /** Seat ids of the members (dropped ones inside their window included). */
+  seatIds(): string[];
+  /** Ends the room: members leave with `room_disposed`, or `room_lost` when the cluster gave it up. */
+  dispose(reason?: 'disposed' | 'lost'): void;
 }
 
 /** What a runner needs to start a room. */

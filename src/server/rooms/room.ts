@@ -40,6 +40,7 @@ const LEAVE_CODES: Record<LeaveReason, string> = {
   reconnection_expired: 'session_expired',
   kicked: 'kicked',
   disposed: 'room_disposed',
+  lost: 'room_lost',
   session_ended: 'normal',
 };
 
@@ -183,13 +184,14 @@ export class RoomRuntime implements Room<AnyProtocol, unknown, unknown>, RoomHos
     await this.spec.setListing?.(change);
   }
 
-  dispose(): void {
+  dispose(reason: 'disposed' | 'lost' = 'disposed'): void {
     if (this.isDisposed) return;
     this.isDisposed = true;
     if (this.counted) this.metrics.gaugeAdd(`rooms{${this.type}}`, -1);
     this.log.debug({}, 'room disposing');
     this.loop?.stop();
-    for (const id of [...this.memberMap.keys()]) this.removeMember(id, 'disposed', 'room disposed');
+    const why = reason === 'lost' ? 'room lost by the cluster' : 'room disposed';
+    for (const id of [...this.memberMap.keys()]) this.removeMember(id, reason, why);
     for (const seat of this.pending.values()) this.clock.clearTimeout(seat.timer);
     this.pending.clear();
     const onDispose = this.def.onDispose;
@@ -199,6 +201,10 @@ export class RoomRuntime implements Room<AnyProtocol, unknown, unknown>, RoomHos
   }
 
   // ---- RoomHost (what the control plane and sessions call) ----
+
+  seatIds(): string[] {
+    return [...this.memberMap.values()].map((member) => member.seatId);
+  }
 
   async authorize(seatId: string, joinData: unknown, expiresAt: number, identity?: Identity): Promise<void> {
     if (this.isDisposed) throw new NetloomError('room_disposed', 'room was disposed');
