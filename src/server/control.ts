@@ -1,6 +1,8 @@
 // ControlPlane: rooms (create, list, lock, destroy), joinOrCreate and seat reservations on a Driver and a RoomRunner.
 import { NetloomError } from '../codec/errors.js';
+import type { StateChange } from '../codec/frames.js';
 import type { Clock } from '../shared/clock.js';
+import type { RunningRoom } from './cluster/types.js';
 import {
   checkData,
   checkTags,
@@ -22,6 +24,7 @@ import type { Logger, Metrics } from './metrics.js';
 import type { AnyProtocol, RoomDefinition } from './rooms/define.js';
 import type { MemberPort, RoomHost, RoomRunner } from './rooms/host.js';
 import { randomRoomId } from './rooms/ids.js';
+import type { RoomMember } from './rooms/presence.js';
 import { EndedRooms, type EndedRoomsOptions } from './rooms/tombstones.js';
 import { claimsIdentity, randomId, type SeatSigner } from './seats.js';
 
@@ -54,6 +57,12 @@ export interface ControlPlaneDeps {
   metrics: Metrics;
 }
 
+/** Where a cluster takes what outlives a node's memory: ended matches and shared room state. */
+export interface SharedRooms {
+  ended(roomId: string): void;
+  state(roomId: string, changes: StateChange[]): void;
+}
+
 /** The in-process side of the control plane; HTTP routes and the backend SDK both call it. */
 export class ControlPlane {
   private readonly hosts = new Map<string, RoomHost>();
@@ -65,6 +74,8 @@ export class ControlPlane {
   private readonly meta: RoomMetadataLimits;
   private readonly maxRoomsPerType: number;
   private readonly ended: EndedRooms;
+  /** Set by a cluster: ended matches and shared room state also go to the other nodes. */
+  shared: SharedRooms | null = null;
 
   constructor(private readonly deps: ControlPlaneDeps) {
     this.ended = new EndedRooms(deps.clock, deps.endedRooms);
@@ -130,13 +141,17 @@ export class ControlPlane {
           if (change.locked !== undefined) await driver.setLocked(id, change.locked);
           if (change.private !== undefined) await driver.setPrivate(id, change.private);
         },
+        onStateChanged: (changes) => this.shared?.state(id, changes),
         onSeatFreed: (seatId) => {
           driver.releaseSeat(id, seatId).catch((err: unknown) => this.driverFailed('releaseSeat', id, err));
         },
         onDisposed: () => {
           this.hosts.delete(id);
           this.registered.delete(id);
-          if (definition.tombstone) this.ended.add(id);
+          if (definition.tombstone) {
+            this.ended.add(id);
+            this.shared?.ended(id);
+          }
           metrics.inc('rooms_disposed');
           driver.removeRoom(id).catch((err: unknown) => this.driverFailed('removeRoom', id, err));
           if (this.hosts.size === 0) for (const resolve of this.emptyWaiters.splice(0)) resolve();
@@ -320,23 +335,32 @@ export class ControlPlane {
   }
 
   /** Rooms running on this node as they were registered, with their members' seats (for a restore). */
-  running(): Array<{ room: NewRoom; seated: string[] }> {
-    const out: Array<{ room: NewRoom; seated: string[] }> = [];
+  running(): RunningRoom[] {
+    const out: RunningRoom[] = [];
     for (const [id, room] of this.registered) {
       const host = this.hosts.get(id);
-      if (host && !host.disposed) out.push({ room, seated: host.seatIds() });
+      if (!host || host.disposed) continue;
+      const shared = this.definition(room.type).sharedState === true;
+      out.push({ room, seated: host.seatIds(), ...(shared ? { state: host.stateJson() } : {}) });
     }
     return out;
+  }
+
+  /** A room's members, or null when it does not run on this node. */
+  members(roomId: string): RoomMember[] | null {
+    const host = this.hosts.get(roomId);
+    return host && !host.disposed ? host.memberList() : null;
+  }
+
+  /** A room's state (JSON text by key), or null when it does not run on this node. */
+  state(roomId: string): Record<string, string> | null {
+    const host = this.hosts.get(roomId);
+    return host && !host.disposed ? host.stateJson() : null;
   }
 
   /** The wall clock of seat expiry (ms since the epoch). */
   now(): number {
     return this.deps.now();
-  }
-
-  /** A single node never loses rooms to a dead node (see ClusterControl). */
-  async lost(_roomId: string): Promise<boolean> {
-    return false;
   }
 
   /** Number of rooms running on this node. */

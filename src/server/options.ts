@@ -9,12 +9,13 @@ import type { CreateRoomOptions, JoinOrCreateOptions, SeatReservation } from './
 import type { Driver, RoomFilter, RoomRecord } from './drivers/driver.js';
 import type { NetloomExtensionOptions, NetloomExtensionsApi } from './extensions.js';
 import type { OpsOptions } from './http/ops.js';
-import type { Authenticate, Identity } from './identity.js';
+import type { Authenticate, Identity, Json } from './identity.js';
 import type { LifecycleHooks, LifecycleHooksApi, ShutdownOptions, ShutdownReport } from './lifecycle.js';
 import type { MatchmakerApi, MatchmakerOptions } from './matchmaker/types.js';
 import type { MessageHooksApi } from './middleware.js';
 import type { AnyProtocol, RoomDefinition } from './rooms/define.js';
 import type { RoomRunner } from './rooms/host.js';
+import type { RoomMember } from './rooms/presence.js';
 import type { EndedRoomsOptions } from './rooms/tombstones.js';
 import type { ClientLimits } from './session/limits.js';
 import type { WebRtcOptions, WebRtcTicket } from './transports/webrtc/service.js';
@@ -147,6 +148,10 @@ export interface NetloomServerApi extends NetloomExtensionsApi {
     destroy(roomId: string): Promise<void>;
     /** True when the room was lost with a dead node of the cluster (its id then answers `room_lost`). */
     lost(roomId: string): Promise<boolean>;
+    /** A room's members (asked of the node that runs it, in a cluster); null for an unknown room. */
+    members(roomId: string): Promise<RoomMember[] | null>;
+    /** A room's key-value state (from the node that runs it, in a cluster); null for an unknown room. */
+    state(roomId: string): Promise<Record<string, Json> | null>;
     types(): string[];
   };
   seats: {

@@ -7,7 +7,7 @@ import { DEFAULT_FRAME_LIMITS } from '../codec/frames.js';
 import { systemClock } from '../shared/clock.js';
 import { setupCluster } from './cluster/setup.js';
 import type { NetloomContext } from './context.js';
-import { roomsApi, seatsApi } from './control/api.js';
+import { localControlApi, roomsApi, seatsApi } from './control/api.js';
 import { ControlPlane, type SeatReservation } from './control.js';
 import { memoryDriver } from './drivers/memory.js';
 import { createExtensions } from './extensions.js';
@@ -160,7 +160,7 @@ async function netloomPlugin(app: FastifyInstance, options: NetloomOptions): Pro
         metrics,
       })
     : null;
-  const routedControl = cluster?.control ?? control;
+  const routedControl = cluster?.control ?? localControlApi(control);
 
   const matchmaker = createMatchmaker({
     rooms: ext.rooms,

@@ -3,8 +3,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from '../../src/client/index.js';
 import type { NetloomError } from '../../src/codec/errors.js';
 import { defineProtocol, p } from '../../src/codec/index.js';
-import { type Driver, redisDriver } from '../../src/server/index.js';
-import { echoProtocol } from '../helpers/echo-room.js';
+import { type Driver, defineRoom, redisDriver, relayedRoom } from '../../src/server/index.js';
+import { createEchoRoom, echoProtocol, newEchoLog } from '../helpers/echo-room.js';
 import { startEchoServer, type TestServer, until } from '../helpers/netloom.js';
 import { type RedisInstance, startRedis } from '../helpers/redis.js';
 import { headerAuth, typedClient } from '../rpc/helpers.js';
@@ -19,9 +19,26 @@ const nodes: TestServer[] = [];
 const drivers = new Map<TestServer, Driver>();
 const clients: Client[] = [];
 
+/** A room whose state is mirrored into Redis: `n` counts members who joined. */
+const board = defineRoom({
+  protocol: echoProtocol,
+  sharedState: true,
+  onCreate(room) {
+    room.state.set('title', 'the board');
+  },
+  onJoin(room) {
+    room.state.set('joined', room.memberCount());
+  },
+});
+
 async function startNode(nodeId: string, maxClients = 16): Promise<TestServer> {
   const driver: Driver = await redisDriver({ url: redis.url, prefix });
   const node = await startEchoServer({
+    rooms: {
+      echo: createEchoRoom(newEchoLog(), { maxClients }),
+      match: relayedRoom(),
+      board,
+    },
     driver,
     nodeId,
     seatSecret: SECRET,
@@ -78,7 +95,7 @@ describe('a cluster of three nodes on one Redis', () => {
     for (const [i, node] of [a, b, c].entries()) {
       const record = listed?.[i];
       expect(record?.url).toBe(node.url);
-      expect(record?.roomTypes).toEqual(['echo']);
+      expect(record?.roomTypes).toEqual(['echo', 'match', 'board']);
       expect(record?.transports.websocket).toBe(`${node.url}/netloom/ws`);
     }
     await nodes.splice(nodes.indexOf(c), 1)[0].close();
@@ -193,6 +210,30 @@ describe('a cluster of three nodes on one Redis', () => {
     expect(news.get('user0')).toEqual(['all', 'some']);
   });
 
+  it('answers members and shared state of a room from any node, and match_ended for an ended match', async () => {
+    const [a, b] = await startCluster(2);
+    const record = await b.app.netloom.rooms.create('board');
+    expect(record.nodeId).toBe('n2');
+    await client(a.url, 'ann').joinById(record.id, {}, { protocol: echoProtocol });
+    await client(b.url, 'bob').joinById(record.id, {}, { protocol: echoProtocol });
+    const members = await a.app.netloom.rooms.members(record.id);
+    expect(members?.map((m) => m.userId)).toEqual(['ann', 'bob']);
+    await untilAsync(async () => (await a.app.netloom.rooms.state(record.id))?.joined === 2);
+    expect(await a.app.netloom.rooms.state(record.id)).toEqual({ title: 'the board', joined: 2 });
+    const mirrored = await drivers.get(a)?.cluster?.readState(record.id);
+    expect(mirrored).toEqual({ title: '"the board"', joined: '2' });
+    expect(await a.app.netloom.rooms.members('no-such-room')).toBeNull();
+
+    const host = client(b.url, 'host');
+    const match = await host.createMatch();
+    const guest = await client(a.url, 'guest').joinMatch(match.id);
+    expect(guest.id).toBe(match.id);
+    await guest.leave();
+    await match.leave();
+    await until(() => b.app.netloom.metrics().rooms === 1, 5_000, 'match disposed');
+    await expect(client(a.url, 'late').joinMatch(match.id)).rejects.toMatchObject({ code: 'match_ended' });
+  });
+
   it('routes destroy to the owning node and answers room_lost for the rooms of a node that stopped heartbeating', async () => {
     const [a, b] = await startCluster(2);
     const onB = await b.app.netloom.rooms.create('echo');
@@ -259,7 +300,7 @@ describe('a cluster of three nodes on one Redis', () => {
       ),
     );
     expect(race.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
-    expect((await a.app.netloom.cluster?.nodes())?.length).toBe(2);
+    await untilAsync(async () => (await a.app.netloom.cluster?.nodes())?.length === 2);
   });
 });
 

@@ -158,9 +158,9 @@ export class ClusterNode {
     for (const [op, handler] of Object.entries(handlers)) this.handlers.set(op, handler);
   }
 
-  /** True while `roomId` is remembered as lost with its dead node. */
-  roomLost(roomId: string): Promise<boolean> {
-    return this.deps.backend.roomLost(roomId);
+  /** Why an unregistered room is gone (`lost` with a dead node, `ended` match), while remembered. */
+  roomGone(roomId: string): Promise<'lost' | 'ended' | null> {
+    return this.deps.backend.roomGone(roomId);
   }
 
   /** Live nodes of the cluster. */

@@ -9,7 +9,8 @@ import type {
   SeatReservation,
 } from '../control.js';
 import type { Driver, RoomFilter, RoomRecord } from '../drivers/driver.js';
-import type { Identity } from '../identity.js';
+import type { Identity, Json } from '../identity.js';
+import type { RoomMember } from '../rooms/presence.js';
 import { randomId } from '../seats.js';
 import type { ClusterNode, RequestHandler } from './node.js';
 
@@ -26,6 +27,10 @@ export interface ControlApi {
   destroy(roomId: string): Promise<void>;
   /** True when the room's node died and the cluster gave the room up (`room_lost`). */
   lost(roomId: string): Promise<boolean>;
+  /** The room's members, asked of the node that runs it; null for an unknown room. */
+  members(roomId: string): Promise<RoomMember[] | null>;
+  /** The room's key-value state; null for an unknown room. */
+  state(roomId: string): Promise<Record<string, Json> | null>;
 }
 
 /** A seat reservation as its owning node finished it: the connect details are that node's. */
@@ -93,6 +98,8 @@ export class ClusterControl implements ControlApi {
         return this.ticket(await control.reserve(b.roomId, b.options));
       },
       destroy: async (body) => control.destroy((body as { roomId: string }).roomId),
+      members: async (body) => control.members((body as { roomId: string }).roomId),
+      state: async (body) => control.state((body as { roomId: string }).roomId),
     };
   }
 
@@ -174,8 +181,22 @@ export class ClusterControl implements ControlApi {
     await this.node.request(owner, 'destroy', { roomId });
   }
 
-  lost(roomId: string): Promise<boolean> {
-    return this.node.roomLost(roomId);
+  async lost(roomId: string): Promise<boolean> {
+    return (await this.node.roomGone(roomId)) === 'lost';
+  }
+
+  async members(roomId: string): Promise<RoomMember[] | null> {
+    const owner = await this.owner(roomId).catch(() => null);
+    if (owner === null || owner === this.node.id) return this.control.members(roomId);
+    return this.node.request<RoomMember[] | null>(owner, 'members', { roomId });
+  }
+
+  async state(roomId: string): Promise<Record<string, Json> | null> {
+    const owner = await this.owner(roomId).catch(() => null);
+    let json: Record<string, string> | null;
+    if (owner === null || owner === this.node.id) json = this.control.state(roomId);
+    else json = await this.node.request<Record<string, string> | null>(owner, 'state', { roomId });
+    return json === null ? null : parseState(json);
   }
 
   /**
@@ -186,9 +207,9 @@ export class ClusterControl implements ControlApi {
     if (this.control.host(roomId)) return this.node.id;
     const record = await this.driver.getRoom(roomId, this.control.now());
     if (record) return record.nodeId;
-    if (await this.node.roomLost(roomId)) {
-      throw new NetloomError('room_lost', `room ${roomId} was lost with its node`);
-    }
+    const gone = await this.node.roomGone(roomId);
+    if (gone === 'lost') throw new NetloomError('room_lost', `room ${roomId} was lost with its node`);
+    if (gone === 'ended') throw new NetloomError('match_ended', `match ${roomId} has ended`);
     return null;
   }
 
@@ -216,4 +237,17 @@ export class ClusterControl implements ControlApi {
       throw err;
     }
   }
+}
+
+/** State as JSON text by key, parsed (a value that does not parse is left out). */
+export function parseState(json: Record<string, string>): Record<string, Json> {
+  const out: Record<string, Json> = {};
+  for (const [key, text] of Object.entries(json)) {
+    try {
+      out[key] = JSON.parse(text) as Json;
+    } catch {
+      // Not written by netloom: skip.
+    }
+  }
+  return out;
 }

@@ -10,6 +10,9 @@ import { ClusterNode, type ClusterOptions } from './node.js';
 import { ClusterControl } from './routed.js';
 import type { ClusterBackend, NodeRecord } from './types.js';
 
+/** How long every node refuses an ended match's id with `match_ended` (as a single node does). */
+const ENDED_TTL_MS = 3_600_000;
+
 export interface ClusterSetup {
   node: ClusterNode;
   control: ClusterControl;
@@ -73,6 +76,20 @@ export function setupCluster(deps: ClusterSetupDeps): ClusterSetup {
     log,
     metrics,
   });
+  control.shared = {
+    ended: (roomId) => {
+      backend.markEnded(roomId, ENDED_TTL_MS).catch((err: unknown) => {
+        metrics.error('driver_unavailable');
+        log.warn({ err, roomId }, 'ended match not recorded in the cluster');
+      });
+    },
+    state: (roomId, changes) => {
+      backend.writeState(roomId, changes).catch((err: unknown) => {
+        metrics.error('driver_unavailable');
+        log.warn({ err, roomId }, 'shared room state not written (re-published after the store is back)');
+      });
+    },
+  };
   const routed = new ClusterControl(control, deps.driver, node, (r) => deps.ticket(r));
   node.handle(routed.handlers());
   pusher.fanout = (push) => {
@@ -102,6 +119,7 @@ export function setupCluster(deps: ClusterSetupDeps): ClusterSetup {
     },
     async stop() {
       pusher.fanout = null;
+      control.shared = null;
       await node.stop();
     },
   };

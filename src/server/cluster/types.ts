@@ -29,6 +29,14 @@ export interface NodeRecord {
  */
 export type HeartbeatState = 'ok' | 'new' | 'reaped';
 
+/** A room as its node runs it: its registration, its members' seats and, when shared, its state. */
+export interface RunningRoom {
+  room: NewRoom;
+  seated: string[];
+  /** JSON text by key, for rooms with `sharedState`. */
+  state?: Record<string, string>;
+}
+
 /** What reaping a node that stopped heartbeating did. */
 export interface ReapedNode {
   nodeId: string;
@@ -58,9 +66,18 @@ export interface ClusterBackend {
    * after writes failed while it was down): rooms it no longer runs are removed, missing ones put
    * back, and each room's seated seats replaced by `seated`. One atomic step.
    */
-  syncRooms(nodeId: string, rooms: Array<{ room: NewRoom; seated: string[] }>): Promise<void>;
-  /** True while `roomId` is remembered as lost with its node (see reapLostNodes). */
-  roomLost(roomId: string): Promise<boolean>;
+  syncRooms(nodeId: string, rooms: RunningRoom[]): Promise<void>;
+  /**
+   * Why a room that is no longer registered is gone, while that is remembered: `lost` with its dead
+   * node (see reapLostNodes), `ended` (a relayed match that finished, see markEnded); null otherwise.
+   */
+  roomGone(roomId: string): Promise<'lost' | 'ended' | null>;
+  /** Remembers for `ttlMs` that a relayed match ended, so every node refuses its id with `match_ended`. */
+  markEnded(roomId: string, ttlMs: number): Promise<void>;
+  /** Applies room state changes (`value` null: key removed) to the room's shared copy, if the room exists. */
+  writeState(roomId: string, changes: Array<{ key: string; value: string | null }>): Promise<void>;
+  /** The shared copy of a room's state (JSON text by key); null when the room is not registered. */
+  readState(roomId: string): Promise<Record<string, string> | null>;
   /** Publishes a message on a channel (at most once, to the nodes subscribed now). */
   publish(channel: string, message: string): Promise<void>;
   /** Subscribes; resolves once subscribed, with a function that unsubscribes. */

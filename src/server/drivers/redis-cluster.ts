@@ -9,6 +9,8 @@ import { driverError, loadScripts, scriptRunner } from './redis-lua.js';
  *   P nodes              set of node ids ever registered and not yet reaped
  *   P reaped:<id>        string with a TTL: the node was reaped while it still lived (it learns on its next heartbeat)
  *   P lost:<roomId>      string with a TTL: the room's node was reaped (value: that node's id)
+ *   P ended:<roomId>     string with a TTL: a relayed match (tombstone room) ended
+ *   P room:<id>:state    hash: a `sharedState` room's key-value state (JSON text by key)
  * Channels are `P` + the name the caller gives.
  */
 const SCRIPTS = {
@@ -82,8 +84,26 @@ for _, entry in ipairs(running) do
     redis.call('SADD', key .. ':seated', seat)
     redis.call('SADD', key .. ':used', seat)
   end
+  if entry.state then
+    redis.call('DEL', key .. ':state')
+    for k, v in pairs(entry.state) do redis.call('HSET', key .. ':state', k, v) end
+  end
 end
 return #running`,
+  // ARGV: P, id, changes JSON ([{ key, value | null }])
+  writeState: `
+local key = rk(ARGV[2])
+if redis.call('EXISTS', key) == 0 then return 0 end
+for _, change in ipairs(cjson.decode(ARGV[3])) do
+  if change.value == cjson.null then redis.call('HDEL', key .. ':state', change.key)
+  else redis.call('HSET', key .. ':state', change.key, change.value) end
+end
+return 1`,
+  // ARGV: P, id
+  readState: `
+local key = rk(ARGV[2])
+if redis.call('EXISTS', key) == 0 then return false end
+return redis.call('HGETALL', key .. ':state')`,
 } as const;
 
 type ScriptName = keyof typeof SCRIPTS;
@@ -161,7 +181,7 @@ export function redisCluster(client: Redis, prefix: string): ClusterBackend {
     },
     async syncRooms(nodeId, rooms) {
       // Lua's cjson turns an empty table into {}: tags go as objects, data as its JSON text.
-      const payload = rooms.map(({ room, seated }) => ({
+      const payload = rooms.map(({ room, seated, state }) => ({
         room: {
           id: room.id,
           type: room.type,
@@ -174,15 +194,34 @@ export function redisCluster(client: Redis, prefix: string): ClusterBackend {
           createdAt: room.createdAt,
         },
         seated,
+        ...(state ? { state } : {}),
       }));
       await run('syncRooms', [nodeId, JSON.stringify(payload)]);
     },
-    async roomLost(roomId) {
+    async roomGone(roomId) {
       try {
-        return (await client.exists(`${prefix}lost:${roomId}`)) === 1;
+        const [lost, ended] = await client.mget(`${prefix}lost:${roomId}`, `${prefix}ended:${roomId}`);
+        return lost !== null ? 'lost' : ended !== null ? 'ended' : null;
       } catch (err) {
-        throw driverError('roomLost', err);
+        throw driverError('roomGone', err);
       }
+    },
+    async markEnded(roomId, ttlMs) {
+      try {
+        await client.set(`${prefix}ended:${roomId}`, '1', 'PX', Math.max(1, Math.round(ttlMs)));
+      } catch (err) {
+        throw driverError('markEnded', err);
+      }
+    },
+    async writeState(roomId, changes) {
+      await run('writeState', [roomId, JSON.stringify(changes)]);
+    },
+    async readState(roomId) {
+      const flat = (await run('readState', [roomId])) as string[] | null;
+      if (!flat) return null;
+      const out: Record<string, string> = {};
+      for (let i = 0; i + 1 < flat.length; i += 2) out[flat[i]] = flat[i + 1];
+      return out;
     },
     async publish(channel, message) {
       try {

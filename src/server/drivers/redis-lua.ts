@@ -42,7 +42,7 @@ local function dropRoom(id)
   if h[1] then redis.call('ZREM', P .. 'type:' .. h[1], id) end
   if h[2] then redis.call('SREM', P .. 'node:' .. h[2] .. ':rooms', id) end
   redis.call('ZREM', P .. 'rooms', id)
-  redis.call('DEL', key, key .. ':res', key .. ':seated', key .. ':used')
+  redis.call('DEL', key, key .. ':res', key .. ':seated', key .. ':used', key .. ':state')
 end
 `;
 

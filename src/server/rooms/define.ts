@@ -142,6 +142,12 @@ export interface RoomDefinition<P extends AnyProtocol, D = undefined, U = unknow
   /** Limits of `room.state` (defaults: 1,024 keys, keys of 256 bytes, values of 16 KiB as JSON). */
   state?: Partial<RoomStateLimits>;
   /**
+   * In a cluster, mirror `room.state` into the shared store (Redis), so that any node reads it with
+   * `app.netloom.rooms.state(roomId)` and it is put back if the store restarts (default false: the
+   * state lives only on the room's node). Costs one Redis write per batch of changes.
+   */
+  sharedState?: boolean;
+  /**
    * Once disposed, the room's id is remembered (in a bounded, expiring set) and joins by that id
    * are refused with `match_ended` rather than `room_not_found` (default false; relayed matches set it).
    */

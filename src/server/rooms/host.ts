@@ -5,6 +5,7 @@ import type { Clock } from '../../shared/clock.js';
 import type { Identity } from '../identity.js';
 import type { Logger, Metrics } from '../metrics.js';
 import type { AnyProtocol, LeaveReason, RoomClient, RoomDefinition } from './define.js';
+import type { RoomMember } from './presence.js';
 
 /** A session's end of one room membership. */
 export interface MemberPort {
@@ -43,6 +44,10 @@ export interface RoomHost {
   leave(clientId: string, reason: LeaveReason): void;
   /** Seat ids of the members (dropped ones inside their window included). */
   seatIds(): string[];
+  /** The members, in join order (what `room.members` gives room code). */
+  memberList(): RoomMember[];
+  /** The room's key-value state as JSON text by key. */
+  stateJson(): Record<string, string>;
   /** Ends the room: members leave with `room_disposed`, or `room_lost` when the cluster gave it up. */
   dispose(reason?: 'disposed' | 'lost'): void;
 }
@@ -60,6 +65,8 @@ export interface RoomSpec {
   tags?: Readonly<Record<string, string>>;
   /** Room code's `room.lock()` / `unlock()` / `setPrivate()`: the control plane updates the driver. */
   setListing?(change: { locked?: boolean; private?: boolean }): Promise<void>;
+  /** Each batch of `room.state` changes (values as JSON text, null: removed), for a `sharedState` room. */
+  onStateChanged?(changes: StateChange[]): void;
   /** Called when a seated member leaves, so the control plane frees its seat. */
   onSeatFreed(seatId: string): void;
   /** Called once after the room disposed. */

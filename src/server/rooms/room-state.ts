@@ -78,6 +78,8 @@ export class RoomStateStore implements RoomState {
   private readonly before = new Map<string, string | null>();
   private scheduled = false;
   readonly limits: RoomStateLimits;
+  /** Also told of every flushed batch (a `sharedState` room mirrors it into the cluster's store). */
+  onFlush: ((changes: StateChange[]) => void) | null = null;
 
   constructor(
     limits: Partial<RoomStateLimits> | undefined,
@@ -131,6 +133,13 @@ export class RoomStateStore implements RoomState {
     this.entriesByKey.clear();
   }
 
+  /** Every key with its value as JSON text. */
+  jsonEntries(): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [key, entry] of this.entriesByKey) out[key] = entry.json;
+    return out;
+  }
+
   /** Sends the whole state to one joining member (nothing when empty). Call `flush` first. */
   snapshotTo(port: MemberPort): void {
     const changes: StateChange[] = [];
@@ -149,6 +158,7 @@ export class RoomStateStore implements RoomState {
     this.before.clear();
     if (changes.length === 0) return;
     for (const { port } of this.targets()) sendChunked(port, false, changes);
+    this.onFlush?.(changes);
   }
 
   private touch(key: string, old: Entry | undefined): void {

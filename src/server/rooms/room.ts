@@ -89,6 +89,7 @@ export class RoomRuntime implements Room<AnyProtocol, unknown, unknown>, RoomHos
     this.data = this.def.data ? this.def.data() : undefined;
     this.presence = new PresenceTracker(this.def.presence !== false, () => this.targets());
     this.state = new RoomStateStore(this.def.state, () => this.targets());
+    if (this.def.sharedState && spec.onStateChanged) this.state.onFlush = spec.onStateChanged;
     const rate = this.def.tickRate ?? 0;
     const onTick = this.def.onTick;
     this.loop =
@@ -201,6 +202,14 @@ export class RoomRuntime implements Room<AnyProtocol, unknown, unknown>, RoomHos
   }
 
   // ---- RoomHost (what the control plane and sessions call) ----
+
+  memberList(): RoomMember[] {
+    return this.presence.members;
+  }
+
+  stateJson(): Record<string, string> {
+    return this.state.jsonEntries();
+  }
 
   seatIds(): string[] {
     return [...this.memberMap.values()].map((member) => member.seatId);
