@@ -229,7 +229,7 @@ export class ClusterNode {
     try {
       wire = JSON.parse(raw) as Wire;
     } catch {
-      this.deps.metrics.error('cluster_message_invalid');
+      this.deps.metrics.inc('cluster_messages_invalid');
       return;
     }
     if (typeof wire !== 'object' || wire === null) return;
