@@ -22,6 +22,8 @@ export async function createServer(options: CreateServerOptions): Promise<Fastif
 export { type ErrorCode, NetloomError } from '../codec/errors.js';
 export { type Clock, ManualClock, systemClock } from '../shared/clock.js';
 export type { MatchQuery, MatchTicketRequest, NumericRange } from '../shared/matchmaking.js';
+export type { ClusterOptions } from './cluster/node.js';
+export type { ClusterBackend, HeartbeatState, NodeRecord, ReapedNode, RunningRoom } from './cluster/types.js';
 export type { RoomMetadataLimits } from './control/room-meta.js';
 export type {
   CreateRoomOptions,
@@ -104,6 +106,9 @@ export { defineRoom } from './rooms/define.js';
 export type { MemberPort, RoomHost, RoomRunner, RoomSpec } from './rooms/host.js';
 export type { RoomMember } from './rooms/presence.js';
 export {
+  type HostMode,
+  RELAYED_HOST_KEY,
+  type RelayedHostRecord,
   type RelayedProtocol,
   type RelayedRoomData,
   type RelayedRoomOptions,

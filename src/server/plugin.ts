@@ -169,6 +169,7 @@ async function netloomPlugin(app: FastifyInstance, options: NetloomOptions): Pro
     log,
     metrics,
     api: () => api,
+    ...(driver.cluster ? { cluster: { backend: driver.cluster, nodeId } } : {}),
   });
   const api: NetloomServerApi = {
     ...ext.api(() => api, app),
@@ -261,7 +262,7 @@ async function netloomPlugin(app: FastifyInstance, options: NetloomOptions): Pro
   );
 
   app.addHook('preClose', async () => {
-    matchmaker.close();
+    await matchmaker.close();
     sessions.close();
     upgrade?.close();
     control.close();

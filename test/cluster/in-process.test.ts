@@ -47,6 +47,7 @@ async function startNode(nodeId: string, maxClients = 16): Promise<TestServer> {
     authenticate: headerAuth,
     joinRatePerIp: false,
     cluster: { heartbeatMs: 100, nodeTtlMs: 400, requestTimeoutMs: 2_000 },
+    matchmaker: { intervalMs: 50, ticketRatePerIp: false },
   });
   nodes.push(node);
   drivers.set(node, driver);
@@ -232,6 +233,23 @@ describe('a cluster of three nodes on one Redis', () => {
     await match.leave();
     await until(() => b.app.netloom.metrics().rooms === 1, 5_000, 'match disposed');
     await expect(client(a.url, 'late').joinMatch(match.id)).rejects.toMatchObject({ code: 'match_ended' });
+  });
+
+  it('matchmakes players who file through different nodes into one room, joined in one call', async () => {
+    const cluster = await startCluster();
+    const request = { roomType: 'echo', minPlayers: 3, maxPlayers: 3, query: {}, properties: {} };
+    const rooms = await Promise.all(
+      cluster.map((node, i) =>
+        client(node.url, `m${i}`).matchmakeAndJoin(request, { protocol: echoProtocol }),
+      ),
+    );
+    expect(new Set(rooms.map((r) => r.id)).size).toBe(1);
+    const record = await cluster[0].app.netloom.rooms.get(rooms[0].id);
+    expect(record).toMatchObject({ clients: 3, private: true });
+    const said: string[] = [];
+    rooms[2].on('said', (m) => said.push(m.text));
+    rooms[2].send('say', { n: 1, text: 'gg' });
+    await until(() => said.length === 1, 5_000, 'echo in the matched room');
   });
 
   it('routes destroy to the owning node and answers room_lost for the rooms of a node that stopped heartbeating', async () => {

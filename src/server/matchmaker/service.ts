@@ -3,15 +3,21 @@ import { type ErrorCode, NetloomError, toNetloomError } from '../../codec/errors
 import type { TimerHandle } from '../../shared/clock.js';
 import type { MatchTicketRequest } from '../../shared/matchmaking.js';
 import type { Identity } from '../identity.js';
-import type { JoinTicket } from '../options.js';
 import { randomId } from '../seats.js';
-import { findMatches, type PoolEntry, TicketPool, type Widening } from './match.js';
-import { type TicketLimits, ticketLimits, validateTicket } from './ticket.js';
+import { type MatchedTicket, seatMatch } from './deliver.js';
+import { findMatches, type PoolEntry, TicketPool } from './match.js';
+import {
+  describeMetrics,
+  type MatchmakerSettings,
+  matchmakerSettings,
+  ticketOwner,
+  waitBound,
+} from './settings.js';
+import { validateTicket } from './ticket.js';
 import type {
-  MatchInfo,
-  MatchmakerApi,
   MatchmakerDeps,
   MatchmakerOptions,
+  MatchmakerService,
   MatchmakerStats,
   SubmitOptions,
   TicketAccess,
@@ -30,37 +36,10 @@ interface TicketRecord {
   waiters: Set<() => void>;
 }
 
-const OWNER_PATTERN = /^[A-Za-z0-9_-]{8,64}$/;
 const PENDING: TicketStatus = { status: 'pending' };
 
-function nonNegative(value: number | undefined, fallback: number, name: string): number {
-  const v = value ?? fallback;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
-    throw new NetloomError('request_invalid', `matchmaker option ${name} must be a finite number >= 0`);
-  }
-  return v;
-}
-
-/** Validates the widening option at start-up. */
-function checkWidening(widening: Widening): Widening {
-  for (const [key, rule] of Object.entries(widening)) {
-    const ok =
-      typeof rule === 'object' &&
-      rule !== null &&
-      Number.isFinite(rule.perSecond) &&
-      rule.perSecond >= 0 &&
-      (rule.max === undefined || (Number.isFinite(rule.max) && rule.max >= 0));
-    if (!ok)
-      throw new NetloomError(
-        'request_invalid',
-        `matchmaker widening '${key}' needs perSecond >= 0, max >= 0`,
-      );
-  }
-  return widening;
-}
-
 /** Groups compatible tickets on a timer of an injectable clock, creates their room and seats its players. */
-export class Matchmaker implements MatchmakerApi {
+export class Matchmaker implements MatchmakerService {
   private readonly tickets = new Map<string, TicketRecord>();
   /** Finished tickets, oldest first, kept `retainMs` for late readers. */
   private readonly retained = new Map<string, TicketRecord>();
@@ -74,37 +53,14 @@ export class Matchmaker implements MatchmakerApi {
   private matchCount = 0;
   private closed = false;
 
-  private readonly intervalMs: number;
-  private readonly timeoutMs: number;
-  private readonly perUser: number;
-  private readonly maxPending: number;
-  private readonly longPollMs: number;
-  private readonly retainMs: number;
-  private readonly limits: TicketLimits;
-  private readonly pass: { widening: Widening; maxScan: number; fillWaitMs: number };
+  private readonly settings: MatchmakerSettings;
 
   constructor(
     private readonly deps: MatchmakerDeps,
     private readonly options: MatchmakerOptions = {},
   ) {
-    this.intervalMs = Math.max(1, nonNegative(options.intervalMs, 500, 'intervalMs'));
-    this.timeoutMs = nonNegative(options.ticketTimeoutMs, 60_000, 'ticketTimeoutMs');
-    this.perUser = nonNegative(options.ticketsPerUser, 3, 'ticketsPerUser');
-    this.maxPending = nonNegative(options.maxPendingTickets, 100_000, 'maxPendingTickets');
-    this.longPollMs = nonNegative(options.longPollMs, 20_000, 'longPollMs');
-    this.retainMs = nonNegative(options.retainMs, 30_000, 'retainMs');
-    this.limits = ticketLimits(options.limits);
-    deps.metrics.describe('matchmaker_tickets_submitted', { help: 'Matchmaking tickets filed.' });
-    deps.metrics.describe('matchmaker_matches', { help: 'Matches the matchmaker formed.' });
-    deps.metrics.describe('matchmaker_tickets', {
-      help: 'Matchmaking tickets finished, by outcome (matched, or the error code they ended with).',
-      label: 'outcome',
-    });
-    this.pass = {
-      widening: checkWidening({ ...options.widening }),
-      maxScan: Math.max(1, nonNegative(options.maxScan, 256, 'maxScan')),
-      fillWaitMs: nonNegative(options.fillWaitMs, 0, 'fillWaitMs'),
-    };
+    this.settings = matchmakerSettings(options);
+    describeMetrics(deps.metrics);
   }
 
   async submit(
@@ -114,20 +70,16 @@ export class Matchmaker implements MatchmakerApi {
     if (this.closed) throw new NetloomError('server_shutdown', 'the matchmaker is closed');
     const { identity } = options;
     const ticket = validateTicket(request, {
-      limits: this.limits,
+      limits: this.settings.limits,
       capacity: this.deps.capacity,
       userId: identity?.userId,
     });
-    let owner: string;
-    if (identity) owner = identity.userId;
-    else if (options.owner === undefined) owner = randomId();
-    else if (typeof options.owner === 'string' && OWNER_PATTERN.test(options.owner)) owner = options.owner;
-    else throw new NetloomError('ticket_invalid', 'owner ids are 8 to 64 characters of [A-Za-z0-9_-]');
+    const owner = ticketOwner(identity, options);
     const owned = this.perOwner.get(owner) ?? 0;
-    if (owned >= this.perUser) {
-      throw new NetloomError('ticket_limit', `at most ${this.perUser} pending tickets per user`);
+    if (owned >= this.settings.perUser) {
+      throw new NetloomError('ticket_limit', `at most ${this.settings.perUser} pending tickets per user`);
     }
-    if (this.pendingCount >= this.maxPending) {
+    if (this.pendingCount >= this.settings.maxPending) {
       throw new NetloomError('ticket_limit', 'the matchmaker is full; try again later');
     }
     const id = randomId();
@@ -173,11 +125,7 @@ export class Matchmaker implements MatchmakerApi {
       return Promise.reject(err);
     }
     if (record.state === 'done' || options.signal?.aborted) return Promise.resolve(record.result);
-    const asked = options.waitMs;
-    const waitMs =
-      typeof asked === 'number' && Number.isFinite(asked) && asked >= 0
-        ? Math.min(asked, this.longPollMs)
-        : this.longPollMs;
+    const waitMs = waitBound(options.waitMs, this.settings.longPollMs);
     return new Promise((resolve) => {
       const done = () => {
         record.waiters.delete(done);
@@ -244,14 +192,14 @@ export class Matchmaker implements MatchmakerApi {
       this.timer = undefined;
       void this.runPass();
       if (this.tickets.size > 0) this.arm();
-    }, this.intervalMs);
+    }, this.settings.intervalMs);
   }
 
   /** Forgets old results, times tickets out, then matches each room type's pool. */
   private runPass(): Promise<void> {
     const now = this.deps.clock.now();
     for (const record of this.retained.values()) {
-      if (now - record.doneAt < this.retainMs) break;
+      if (now - record.doneAt < this.settings.retainMs) break;
       this.retained.delete(record.id);
       this.tickets.delete(record.id);
     }
@@ -259,7 +207,7 @@ export class Matchmaker implements MatchmakerApi {
     for (const pool of this.pools.values()) {
       for (
         let oldest = pool.oldest();
-        oldest && now - oldest.createdAt >= this.timeoutMs;
+        oldest && now - oldest.createdAt >= this.settings.timeoutMs;
         oldest = pool.oldest()
       ) {
         const record = this.tickets.get(oldest.id);
@@ -267,7 +215,7 @@ export class Matchmaker implements MatchmakerApi {
         else this.finish(record, this.failure('ticket_timeout', 'no match was found in time'));
       }
       if (pool.size === 0) continue;
-      for (const match of findMatches(pool, now, this.pass)) {
+      for (const match of findMatches(pool, now, this.settings.pass)) {
         const records = match.map((entry) => {
           pool.remove(entry.id);
           const record = this.tickets.get(entry.id)!;
@@ -285,63 +233,30 @@ export class Matchmaker implements MatchmakerApi {
 
   /** Creates the match's room, reserves every player's seat, and hands each ticket its seats. */
   private async deliver(records: TicketRecord[]): Promise<void> {
-    const { roomType } = records[0].entry.ticket;
-    const info: MatchInfo = {
-      roomType,
-      players: records.reduce((n, r) => n + r.entry.ticket.players, 0),
-      tickets: records.map((r) => ({ ticketId: r.id, owner: r.owner, users: r.entry.users })),
-    };
+    const tickets: MatchedTicket[] = records.map((r) => ({
+      id: r.id,
+      owner: r.owner,
+      identity: r.identity,
+      users: r.entry.users,
+      ticket: r.entry.ticket,
+    }));
     this.matchCount++;
     this.deps.metrics.inc('matchmaker_matches');
     try {
-      const room = await this.deps.createRoom(roomType, this.options.roomOptions?.(info));
-      const results = await Promise.all(
-        records.map(async (record): Promise<TicketStatus> => {
-          const members = this.members(record);
-          const seats = await Promise.all(
-            members.map((m) => this.deps.reserveSeat(room.id, m.identity, m.joinData)),
-          );
-          const byKey: Record<string, JoinTicket> = {};
-          members.forEach((m, i) => {
-            byKey[m.key] = seats[i];
-          });
-          return { status: 'matched', roomId: room.id, seats: byKey, self: this.selfKey(record) };
-        }),
-      );
+      const results = await seatMatch(this.deps, this.options, tickets);
       records.forEach((record, i) => {
         if (record.state === 'matching') this.finish(record, results[i]);
       });
     } catch (err) {
       const e = toNetloomError(err);
       if (e.code === 'internal_error')
-        this.deps.log.error({ err, roomType }, 'matchmaker could not seat a match');
+        this.deps.log.error(
+          { err, roomType: tickets[0].ticket.roomType },
+          'matchmaker could not seat a match',
+        );
       for (const record of records)
         if (record.state === 'matching') this.finish(record, this.failure(e.code, e.message));
     }
-  }
-
-  private members(
-    record: TicketRecord,
-  ): Array<{ key: string; identity: Identity | undefined; joinData: unknown }> {
-    const { party, joinData } = record.entry.ticket;
-    if (!party) return [{ key: 'self', identity: record.identity, joinData }];
-    const self = this.selfKey(record);
-    return party.map((userId) => ({
-      key: userId,
-      joinData: userId === self ? joinData : undefined,
-      identity:
-        userId === record.identity?.userId
-          ? record.identity
-          : this.options.trustPartyIds
-            ? { userId, data: {} }
-            : undefined,
-    }));
-  }
-
-  private selfKey(record: TicketRecord): string {
-    const { party } = record.entry.ticket;
-    if (!party) return 'self';
-    return record.identity?.userId ?? party[0];
   }
 
   private finish(record: TicketRecord, result: TicketStatus): void {

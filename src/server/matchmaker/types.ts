@@ -2,6 +2,7 @@
 import type { ErrorCode } from '../../codec/errors.js';
 import type { Clock } from '../../shared/clock.js';
 import type { MatchTicketRequest } from '../../shared/matchmaking.js';
+import type { ClusterBackend } from '../cluster/types.js';
 import type { Identity } from '../identity.js';
 import type { Logger, Metrics } from '../metrics.js';
 import type { JoinTicket } from '../options.js';
@@ -114,6 +115,14 @@ export interface MatchmakerApi {
   stats(): MatchmakerStats;
 }
 
+/** A running matchmaker as the server holds it: the API plus draining and shutdown. */
+export interface MatchmakerService extends MatchmakerApi {
+  /** Resolves once every match this process formed so far has been delivered. */
+  settled(): Promise<void>;
+  /** Stops its timers (the in-memory one also ends every unfinished ticket with `server_shutdown`). */
+  close(): void | Promise<void>;
+}
+
 export interface MatchmakerDeps {
   clock: Clock;
   /** Seats in a room of `type`, or undefined when the server has no such type. */
@@ -122,4 +131,23 @@ export interface MatchmakerDeps {
   reserveSeat(roomId: string, identity: Identity | undefined, joinData?: unknown): Promise<JoinTicket>;
   log: Logger;
   metrics: Metrics;
+}
+
+/** What the cluster matchmaker needs of the cluster: the driver's Redis client, key prefix and message bus. */
+export type MatchmakerBackend = Pick<ClusterBackend, 'redis' | 'prefix' | 'publish' | 'subscribe'>;
+
+/** Selects the cluster matchmaker (`createMatchmaker({ ..., cluster })`). */
+export interface ClusterMatchmakerConfig {
+  backend: MatchmakerBackend;
+  /** This node's id: the value of the pass lease while it holds it. */
+  nodeId: string;
+  /**
+   * How long the pass lease lasts unrenewed: a dead leader's successor starts this long after
+   * (default max(2 s, 5 × intervalMs)).
+   */
+  leaseMs?: number;
+  /** A claimed match whose delivery has not finished in this long goes back to pending (default 30 s). */
+  claimTimeoutMs?: number;
+  /** Longest wait for one Redis call before it fails with `driver_unavailable` (default 5 s). */
+  commandTimeoutMs?: number;
 }
