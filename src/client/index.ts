@@ -19,6 +19,7 @@ export {
   Match,
   type MatchData,
   type MatchEvents,
+  type MatchHost,
   type MatchOptions,
   type MatchSendOptions,
   type RelayedProtocol,

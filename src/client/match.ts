@@ -1,11 +1,21 @@
-// Match (client side): a relayed match — send op-coded bytes to the other members, hear theirs, follow presence.
+// Match (client side): a relayed match — send op-coded bytes to the other members, hear theirs, follow presence and host.
 import { NetloomError } from '../codec/errors.js';
-import { type RelayedProtocol, relayedProtocol } from '../codec/relayed-protocol.js';
+import {
+  decodeRelayedHost,
+  RELAYED_HOST_KEY,
+  type RelayedHostRecord,
+  type RelayedProtocol,
+  relayedProtocol,
+} from '../codec/relayed-protocol.js';
 import type { TransportName } from '../link/link.js';
+import { Emitter } from '../shared/emitter.js';
 import type { Room, RoomEvents, RoomStats } from './room.js';
-import type { RoomMember } from './room-mirror.js';
+import type { RoomMember, StateChangeEvent } from './room-mirror.js';
 
 export { type RelayedProtocol, relayedProtocol };
+
+/** The host of a match: who it is, and `epoch`, which grows by one with each change of host. */
+export type MatchHost = Readonly<RelayedHostRecord>;
 
 /** `client.createMatch()` / `client.joinMatch()` options. */
 export interface MatchOptions {
@@ -35,21 +45,48 @@ export interface MatchData {
 export type MatchEvents = Pick<
   RoomEvents<RelayedProtocol>,
   'data' | 'presence' | 'leave' | 'reconnecting' | 'reconnected' | 'error'
->;
+> & {
+  /**
+   * The match's host, once just after joining (the host at that moment) and then at each change,
+   * in epoch order. Every member sees the same sequence (a later joiner, the part since it joined).
+   */
+  host: MatchHost;
+};
 
 const MAX_OP_CODE = 0xffff_ffff;
 
 /**
  * One membership of a relayed match. The server has no game logic: `send` reaches the other
  * members (or the listed ones) in the order the server processed the sends, on the channel chosen.
- * The match ends when its last member leaves; its id then answers `match_ended`.
+ * The match ends when its last member leaves; its id then answers `match_ended`. One member is
+ * the host (`host`, `isHost`, `host` events); the server alone chooses it.
  */
 export class Match {
+  /** Events the Match makes itself (`host`, and `error` for a malformed host record). */
+  private readonly own = new Emitter<{ host: MatchHost; error: NetloomError }>();
+  private current: MatchHost | null = null;
+  /** Epoch of the last `host` event emitted. */
+  private emittedEpoch = 0;
+
   /** @internal Created by `client.createMatch()` / `client.joinMatch()`. */
   constructor(
     /** The underlying room membership (stats, transport, lifecycle events). */
     readonly room: Room<RelayedProtocol>,
-  ) {}
+  ) {
+    // The state snapshot is already applied when the join resolves; its events come just after.
+    this.current = readHost(room.state.get(RELAYED_HOST_KEY));
+    room.on('state-change', (event) => this.onStateChange(event));
+  }
+
+  /** The current host (null on a server without host election, or before it is known). */
+  get host(): MatchHost | null {
+    return this.current;
+  }
+
+  /** True when this client is the match's host. */
+  get isHost(): boolean {
+    return this.current !== null && this.current.clientId === this.room.clientId;
+  }
 
   /** The match id to share with friends; they call `client.joinMatch(id)`. */
   get id(): string {
@@ -86,11 +123,20 @@ export class Match {
   }
 
   on<K extends keyof MatchEvents>(type: K, listener: (event: MatchEvents[K]) => void): () => void {
-    return this.room.on(type, listener);
+    if (type === 'host') return this.own.on('host', listener as (event: MatchHost) => void);
+    const offRoom = this.room.on(type as Exclude<K, 'host'>, listener as (event: unknown) => void);
+    if (type !== 'error') return offRoom;
+    const offOwn = this.own.on('error', listener as (event: NetloomError) => void);
+    return () => {
+      offRoom();
+      offOwn();
+    };
   }
 
   off<K extends keyof MatchEvents>(type: K, listener: (event: MatchEvents[K]) => void): void {
-    this.room.off(type, listener);
+    if (type === 'host') this.own.off('host', listener as (event: MatchHost) => void);
+    else this.room.off(type as Exclude<K, 'host'>, listener as (event: unknown) => void);
+    if (type === 'error') this.own.off('error', listener as (event: NetloomError) => void);
   }
 
   /** Leaves the match; when the last member leaves, the match ends for good. */
@@ -101,4 +147,25 @@ export class Match {
   stats(): RoomStats {
     return this.room.stats();
   }
+
+  private onStateChange(event: StateChangeEvent): void {
+    if (event.key !== RELAYED_HOST_KEY || event.value === undefined) return; // cleared only once nobody is left
+    const host = readHost(event.value);
+    if (host === null) {
+      this.own.emit(
+        'error',
+        new NetloomError('payload_invalid', `malformed ${RELAYED_HOST_KEY} from the server`),
+      );
+      return;
+    }
+    if (host.epoch <= this.emittedEpoch) return; // epochs only grow: an older host is never shown again
+    this.emittedEpoch = host.epoch;
+    if (this.current === null || host.epoch >= this.current.epoch) this.current = host;
+    this.own.emit('host', host);
+  }
+}
+
+function readHost(value: unknown): MatchHost | null {
+  const host = decodeRelayedHost(value);
+  return host === null ? null : Object.freeze(host);
 }

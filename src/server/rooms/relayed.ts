@@ -1,9 +1,17 @@
 // relayedRoom(): the built-in room type for relayed matches — no server logic, data relayed between members in order.
-import { type RelayedProtocol, relayedProtocol } from '../../codec/relayed-protocol.js';
+import { NetloomError } from '../../codec/errors.js';
+import {
+  encodeRelayedHost,
+  RELAYED_HOST_KEY,
+  type RelayedHostRecord,
+  type RelayedProtocol,
+  relayedProtocol,
+} from '../../codec/relayed-protocol.js';
 import type { TimerHandle } from '../../shared/clock.js';
 import type { Room, RoomClient, RoomDefinition } from './define.js';
+import { electHost, type HostCandidate, type HostMode, rttSourceOf } from './host-election.js';
 
-export { type RelayedProtocol, relayedProtocol };
+export { type HostMode, RELAYED_HOST_KEY, type RelayedHostRecord, type RelayedProtocol, relayedProtocol };
 
 export interface RelayedRoomOptions {
   /** Most members at once, seated or reserved (default 16). */
@@ -19,12 +27,25 @@ export interface RelayedRoomOptions {
   emptyTimeoutMs?: number;
   /** List matches in the rooms API and let joinOrCreate pick them (default false: joined by id only). */
   listed?: boolean;
+  /**
+   * How a new host is chosen when the host leaves, or drops and its reconnection window expires:
+   * `earliest` (default), the earliest-joined remaining member; `rtt`, the remaining member with the
+   * lowest measured round-trip time, ties broken by join order (members whose RTT is not known rank
+   * last, so with no measurement it is join order too). The first member to join is always the first host.
+   */
+  host?: HostMode;
 }
 
-/** Per-match data: the timer that ends a match nobody joined. */
+/** Per-match data: the timer that ends a match nobody joined, and the current host. */
 export interface RelayedRoomData {
   emptyTimer: TimerHandle | null;
+  /** The current host (also in `room.state` under `RELAYED_HOST_KEY`); null before the first join. */
+  host: RelayedHostRecord | null;
+  /** The epoch of the latest host; never goes back, even while there is no host. */
+  hostEpoch: number;
 }
+
+type RelayedRoom = Room<RelayedProtocol, RelayedRoomData, undefined>;
 
 const HARD_MAX_DATA_BYTES = 64_000;
 
@@ -36,6 +57,11 @@ const HARD_MAX_DATA_BYTES = 64_000;
  * diffs) is always on. The match ends when its last member leaves, and its id can never be joined
  * again (joins are refused with `match_ended`).
  *
+ * One member is the host: the first to join, then, when the host leaves (or drops and its
+ * reconnection window expires), the member chosen by `options.host`. A host that drops keeps the
+ * role while its window runs. Every member gets the host, with an epoch that grows with each
+ * change, through the room state key `RELAYED_HOST_KEY` (a late joiner gets it with the snapshot).
+ *
  * @example
  * createServer({ rooms: { match: relayedRoom({ maxClients: 8 }) } });
  * // client: const match = await client.createMatch(); share match.id; await other.joinMatch(id);
@@ -45,7 +71,11 @@ export function relayedRoom(
 ): RoomDefinition<RelayedProtocol, RelayedRoomData, undefined> {
   const maxDataBytes = Math.min(options.maxDataBytes ?? 16_384, HARD_MAX_DATA_BYTES);
   const emptyTimeoutMs = options.emptyTimeoutMs ?? 60_000;
-  const clearTimer = (room: Room<RelayedProtocol, RelayedRoomData, undefined>) => {
+  const mode = options.host ?? 'earliest';
+  if (mode !== 'earliest' && mode !== 'rtt') {
+    throw new NetloomError('request_invalid', `relayedRoom host must be 'earliest' or 'rtt'`);
+  }
+  const clearTimer = (room: RelayedRoom) => {
     if (room.data.emptyTimer !== null) room.clock.clearTimeout(room.data.emptyTimer);
     room.data.emptyTimer = null;
   };
@@ -55,7 +85,7 @@ export function relayedRoom(
     reconnectionMs: options.reconnectionMs ?? 20_000,
     presence: true,
     tombstone: true,
-    data: () => ({ emptyTimer: null }),
+    data: () => ({ emptyTimer: null, host: null, hostEpoch: 0 }),
     async onCreate(room) {
       room.data.emptyTimer = room.clock.setTimeout(() => {
         room.data.emptyTimer = null;
@@ -65,6 +95,10 @@ export function relayedRoom(
     },
     onJoin(room) {
       clearTimer(room);
+      if (room.data.host === null) electNext(room, mode);
+    },
+    onLeave(room, client) {
+      if (room.data.host?.clientId === client.id) electNext(room, mode);
     },
     messages: {
       data(room, client, message, meta) {
@@ -93,4 +127,34 @@ export function relayedRoom(
       clearTimer(room);
     },
   };
+}
+
+/** Chooses the next host among the members left and publishes it (or clears it when nobody is left). */
+function electNext(room: RelayedRoom, mode: HostMode): void {
+  const rtt = mode === 'rtt' ? rttSourceOf(room) : null;
+  const candidates: HostCandidate[] = [];
+  for (const member of room.members) {
+    const client = room.clients.get(member.clientId);
+    if (!client) continue;
+    candidates.push({
+      clientId: client.id,
+      connected: client.state === 'joined',
+      rtt: rtt?.rttOf(client),
+    });
+  }
+  const chosen = electHost(candidates, mode);
+  const client = chosen === null ? undefined : room.clients.get(chosen);
+  if (!client) {
+    room.data.host = null;
+    room.state.delete(RELAYED_HOST_KEY); // a later joiner's snapshot must not name a host who left
+    return;
+  }
+  const host: RelayedHostRecord = {
+    clientId: client.id,
+    userId: client.userId,
+    epoch: ++room.data.hostEpoch,
+  };
+  room.data.host = host;
+  room.state.set(RELAYED_HOST_KEY, encodeRelayedHost(host));
+  room.log.debug({ roomId: room.id, clientId: host.clientId, epoch: host.epoch, mode }, 'relayed match host');
 }
