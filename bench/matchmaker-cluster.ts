@@ -45,9 +45,7 @@ function backend(url: string): { backend: MatchmakerBackend; clients: Redis[] } 
     backend: {
       redis: commands,
       prefix: 'bench:',
-      async publish(channel, message) {
-        await commands.publish(`bench:${channel}`, message);
-      },
+      publish: (channel, message) => commands.publish(`bench:${channel}`, message),
       async subscribe(bare, onMessage) {
         const channel = `bench:${bare}`;
         handlers.set(channel, onMessage);

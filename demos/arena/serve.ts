@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
-import { createServer, memoryDriver, type NetloomOptions } from '../../src/server/index.js';
+import { createServer, type Driver, memoryDriver, type NetloomOptions } from '../../src/server/index.js';
 import { Arena } from './room.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -19,6 +19,18 @@ export interface DemoOptions {
   session?: NetloomOptions['session'];
   /** Offer WebTransport on a UDP port (default true; the port is any free one unless WT_PORT is set). */
   webtransport?: boolean;
+  /** UDP port of WebTransport (default WT_PORT, else any free one); give each node of a cluster its own. */
+  webtransportPort?: number;
+  /** Control-plane driver (default `memoryDriver()`); `redisDriver()` makes this server one node of a cluster. */
+  driver?: Driver;
+  /** Seat-token secret, the same on every node of a cluster (default: random per process). */
+  seatSecret?: string;
+  /** This node's id in a cluster (default random). */
+  nodeId?: string;
+  /** Cluster options (public URL, heartbeat timing), used with a clustered driver. */
+  cluster?: NetloomOptions['cluster'];
+  /** Rate of joins per client IP (default netloom's); `false` for load tests from one address. */
+  joinRatePerIp?: NetloomOptions['joinRatePerIp'];
 }
 
 export interface Demo {
@@ -64,14 +76,18 @@ export async function startDemo(options: DemoOptions = {}): Promise<Demo> {
   const host = options.host ?? '127.0.0.1';
   const server = await createServer({
     rooms: { arena: Arena },
-    driver: memoryDriver(),
+    driver: options.driver ?? memoryDriver(),
     webtransport: {
       enabled: options.webtransport ?? true,
       host,
-      port: Number(process.env.WT_PORT ?? 0),
+      port: options.webtransportPort ?? Number(process.env.WT_PORT ?? 0),
     },
     logger: options.logger ?? false,
     ...(options.session ? { session: options.session } : {}),
+    ...(options.seatSecret !== undefined ? { seatSecret: options.seatSecret } : {}),
+    ...(options.nodeId !== undefined ? { nodeId: options.nodeId } : {}),
+    ...(options.cluster ? { cluster: options.cluster } : {}),
+    ...(options.joinRatePerIp !== undefined ? { joinRatePerIp: options.joinRatePerIp } : {}),
   });
   server.get('/', (_request, reply) => reply.type('text/html; charset=utf-8').send(html));
   server.get('/bundle.js', (_request, reply) =>

@@ -146,6 +146,7 @@ describe('redisDriver().cluster', () => {
         const node = new ClusterNode({
           backend: await backend(prefix),
           nodeId: id,
+          serves: () => false,
           options: { heartbeatMs: 100, nodeTtlMs: 300, requestTimeoutMs: 500 },
           record: () => ({ roomTypes: [], load: 0, rooms: 0, transports: { websocket: '' } }),
           onEvent: () => undefined,

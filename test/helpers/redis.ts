@@ -12,6 +12,14 @@ export interface RedisInstance {
   url: string;
   /** Kills the server (SIGTERM, then SIGKILL after 3 s), waits for it to exit and removes its temp dir. */
   stop(): Promise<void>;
+  /**
+   * Stops the server and starts a new, empty one (no persistence) on the same port: what clients see
+   * when Redis restarts and loses its data. `whileDown` runs between the two (what clients see
+   * during the outage). Resolves once the new one accepts connections.
+   */
+  restart(whileDown?: () => Promise<void>): Promise<void>;
+  /** Pid of the running redis-server (it changes on restart). */
+  readonly pid: number;
 }
 
 export interface StartRedisOptions {
@@ -41,6 +49,31 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
 }
 
 async function startOn(port: number, options: StartRedisOptions): Promise<RedisInstance> {
+  let running = await spawnOn(port, options);
+  return {
+    port,
+    url: `redis://127.0.0.1:${port}`,
+    get pid() {
+      return running.pid;
+    },
+    stop: () => running.stop(),
+    async restart(whileDown) {
+      await running.stop();
+      try {
+        await whileDown?.();
+      } finally {
+        running = await spawnOn(port, options);
+      }
+    },
+  };
+}
+
+interface RunningRedis {
+  pid: number;
+  stop(): Promise<void>;
+}
+
+async function spawnOn(port: number, options: StartRedisOptions): Promise<RunningRedis> {
   const dir = await mkdtemp(join(tmpdir(), 'netloom-redis-'));
   const binary = options.binary ?? 'redis-server';
   const args = [
@@ -73,7 +106,7 @@ async function startOn(port: number, options: StartRedisOptions): Promise<RedisI
   // After start-up nobody reads the pipes; keep draining them so redis never blocks on a full pipe.
   child.stdout?.resume();
   child.stderr?.resume();
-  return { port, url: `redis://127.0.0.1:${port}`, stop };
+  return { pid: child.pid ?? 0, stop };
 }
 
 function waitReady(child: ChildProcess, timeoutMs: number, binary: string, port: number): Promise<void> {

@@ -83,7 +83,7 @@ export function backend(url: string, prefix: string, redisOptions: Record<string
     redis: commands,
     prefix,
     async publish(channel, message) {
-      await commands.publish(prefix + channel, message);
+      return commands.publish(prefix + channel, message);
     },
     async subscribe(bare, onMessage) {
       const channel = prefix + bare;

@@ -51,6 +51,8 @@ export interface ClusterNodeDeps {
   backend: ClusterBackend;
   nodeId: string;
   options?: ClusterOptions;
+  /** Whether this node runs rooms of `type`. */
+  serves(type: string): boolean;
   /** This node's record as of now (the URL is added once known). */
   record(): Omit<NodeRecord, 'id' | 'url' | 'capacity' | 'tags' | 'startedAt'>;
   /** A cluster event published by another node. */
@@ -171,7 +173,8 @@ export class ClusterNode {
   /**
    * The node a new room of `type` with `tags` should go to: among live nodes that run the type and
    * whose tags agree with the room's, the lowest `load / capacity`, then the fewest rooms, then
-   * this node. This node when the registry cannot be read or lists none.
+   * this node. This node when the registry cannot be read, or when it lists no fit and this node
+   * fits; else `node_unavailable`.
    */
   async pick(type: string, tags: RoomTags = {}): Promise<string> {
     let nodes: NodeRecord[];
@@ -190,7 +193,10 @@ export class ClusterNode {
         bestScore = score;
       }
     }
-    return best?.id ?? this.deps.nodeId;
+    if (best) return best.id;
+    // None listed fits (this node may not be registered yet): this node, if it fits.
+    if (this.deps.serves(type) && tagsAgree(this.options.tags, tags)) return this.deps.nodeId;
+    throw new NetloomError('node_unavailable', `no live node runs room type '${type}' with those tags`);
   }
 
   /**
@@ -209,19 +215,26 @@ export class ClusterNode {
       }, this.options.requestTimeoutMs);
       this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, timer });
       const wire: Wire = { k: 'q', id, from: this.deps.nodeId, op, body };
-      this.deps.backend.publish(`node:${nodeId}`, JSON.stringify(wire)).catch((err: unknown) => {
+      const fail = (err: NetloomError) => {
         clearTimeout(timer);
         this.pending.delete(id);
-        reject(asNetloomError(err));
-      });
+        reject(err);
+      };
+      this.deps.backend.publish(`node:${nodeId}`, JSON.stringify(wire)).then(
+        (receivers) => {
+          // Nobody listens on that node's channel: it is gone (not yet reaped), fail now.
+          if (receivers === 0) fail(new NetloomError('node_unavailable', `node ${nodeId} is not connected`));
+        },
+        (err: unknown) => fail(asNetloomError(err)),
+      );
       this.deps.metrics.inc('cluster_requests_sent');
     });
   }
 
   /** Publishes an event to every other node (at most once; fire and forget). */
-  publish(kind: string, body: unknown): Promise<void> {
+  async publish(kind: string, body: unknown): Promise<void> {
     const wire: Wire = { k: 'e', from: this.deps.nodeId, kind, body };
-    return this.deps.backend.publish('all', JSON.stringify(wire));
+    await this.deps.backend.publish('all', JSON.stringify(wire));
   }
 
   private receive(raw: string): void {

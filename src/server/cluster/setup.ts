@@ -53,6 +53,7 @@ export function setupCluster(deps: ClusterSetupDeps): ClusterSetup {
     backend,
     nodeId: deps.nodeId,
     options: deps.options,
+    serves: (type) => control.types.includes(type),
     record: (): Omit<NodeRecord, 'id' | 'url' | 'capacity' | 'tags' | 'startedAt'> => {
       const status = deps.status();
       return {

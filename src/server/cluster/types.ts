@@ -78,8 +78,8 @@ export interface ClusterBackend {
   writeState(roomId: string, changes: Array<{ key: string; value: string | null }>): Promise<void>;
   /** The shared copy of a room's state (JSON text by key); null when the room is not registered. */
   readState(roomId: string): Promise<Record<string, string> | null>;
-  /** Publishes a message on a channel (at most once, to the nodes subscribed now). */
-  publish(channel: string, message: string): Promise<void>;
+  /** Publishes a message on a channel (at most once, to the nodes subscribed now); resolves with how many got it. */
+  publish(channel: string, message: string): Promise<number>;
   /** Subscribes; resolves once subscribed, with a function that unsubscribes. */
   subscribe(channel: string, onMessage: (message: string) => void): Promise<() => Promise<void>>;
   /**

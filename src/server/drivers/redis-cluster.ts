@@ -225,7 +225,7 @@ export function redisCluster(client: Redis, prefix: string): ClusterBackend {
     },
     async publish(channel, message) {
       try {
-        await client.publish(prefix + channel, message);
+        return await client.publish(prefix + channel, message);
       } catch (err) {
         throw driverError('publish', err);
       }
