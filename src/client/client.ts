@@ -363,6 +363,7 @@ export class Client<E extends AnyEndpoints = AnyEndpoints, N extends AnyNotices 
       core: options.session ?? {},
       random: Math.random,
       roomLost: (roomId) => this.roomLost(roomId),
+      peers: { RTCPeerConnection: webrtc.RTCPeerConnection, iceServers: iceServers ?? [] },
       upgrade:
         upgradeTransports.length > 0
           ? {

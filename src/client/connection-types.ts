@@ -1,6 +1,6 @@
 // Types of the client's server connection: room bindings, reconnection and upgrade options, transport changes.
 import type { NetloomError } from '../codec/errors.js';
-import type { Message, PresenceMember, StateChange } from '../codec/frames.js';
+import type { Message, PeerMessage, PresenceMember, StateChange } from '../codec/frames.js';
 import type { Link, TransportName } from '../link/link.js';
 import type { SessionCoreOptions } from '../session/core.js';
 import type { Clock } from '../shared/clock.js';
@@ -26,6 +26,8 @@ export interface RoomBinding {
   presence(joins: PresenceMember[], leaves: string[]): void;
   /** Room key-value state changed; `reset` replaces the whole state. */
   state(reset: boolean, changes: StateChange[]): void;
+  /** Peer traffic of a peer-assisted room: a relayed frame, the peer set-up or a refusal. */
+  peer?(message: PeerMessage, reliable: boolean): void;
 }
 
 export interface ReconnectOptions {
@@ -61,4 +63,9 @@ export interface ConnectionOptions {
    * rooms it says are lost end with code `room_lost` instead of waiting out the window.
    */
   roomLost?: (roomId: string) => Promise<boolean>;
+  /**
+   * For the direct links of peer-assisted rooms: the RTCPeerConnection constructor (default the page's)
+   * and the ICE servers the join ticket handed out (default none: host candidates only).
+   */
+  peers?: { RTCPeerConnection?: unknown; iceServers: IceServer[] };
 }

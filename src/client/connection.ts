@@ -8,15 +8,16 @@ import {
   FrameKind,
   type Message,
   MessageKind,
+  type PeerMessage,
   type Welcome,
   WIRE_VERSION,
 } from '../codec/frames.js';
 import type { Link, TransportName } from '../link/link.js';
 import { SessionCore, type SessionStats } from '../session/core.js';
 import { SessionLinks } from '../session/links.js';
-import type { TimerHandle } from '../shared/clock.js';
+import type { Clock, TimerHandle } from '../shared/clock.js';
 import { SERVER_PEER } from '../signaling/hub.js';
-import { encodeSignal, parseSignal } from '../signaling/messages.js';
+import { encodeSignal, type IceServer, parseSignal } from '../signaling/messages.js';
 import type { ConnectionOptions, RoomBinding, SessionMessage, TransportChange } from './connection-types.js';
 import { asNetloomError, codeOf, handshake } from './handshake.js';
 import { type UpgradeEvent, Upgrader } from './upgrade.js';
@@ -173,6 +174,20 @@ export class ServerConnection {
     return this.core.sendRoom(reliable, handle, op, payload);
   }
 
+  /** Sends peer traffic (a PEER frame, or a SIGNAL to a member); false when the session is closed or it was dropped. */
+  sendPeer(
+    message: PeerMessage | Extract<Message, { kind: typeof MessageKind.Signal }>,
+    reliable: boolean,
+  ): boolean {
+    if (this.state === 'closed') return false;
+    return this.core.sendMessage(message, reliable);
+  }
+
+  /** The clock, and the RTCPeerConnection and ICE servers for peer-to-peer links (see ConnectionOptions.peers). */
+  get peerContext(): { clock: Clock; RTCPeerConnection?: unknown; iceServers: IceServer[] } {
+    return { iceServers: [], ...this.options.peers, clock: this.options.clock };
+  }
+
   /** Leaves one room (consented); the server answers LEFT. */
   leave(handle: number): void {
     if (!this.bindings.has(handle) || this.state === 'closed') return;
@@ -272,6 +287,9 @@ export class ServerConnection {
         return;
       case MessageKind.RoomState:
         binding.state(message.reset, message.changes);
+        return;
+      case MessageKind.Peer:
+        binding.peer?.(message, reliable);
         return;
       case MessageKind.Joined:
         binding.joined(message);

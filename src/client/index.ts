@@ -26,6 +26,15 @@ export {
   relayedProtocol,
 } from './match.js';
 export type { MatchmakeOptions, MatchResult } from './matchmaker.js';
+export type { PeerPath } from './peers/pair.js';
+export type { RoomPeers } from './peers/peers.js';
+export {
+  type AnyPeerProtocol,
+  PEER_EVENTS,
+  type PeerInfo,
+  type PeerLifecycleEvents,
+  type PeerSendOptions,
+} from './peers/types.js';
 export { type AnyNotices, CLIENT_EVENTS, type PushEvents } from './push.js';
 export {
   ROOM_EVENTS,

@@ -1,9 +1,12 @@
 // Room (client side): typed send/on for one room membership, lifecycle events and stats.
 import { NetloomError } from '../codec/errors.js';
+import { MessageKind, PeerPart } from '../codec/frames.js';
 import type { ClientMessages, ServerMessages } from '../codec/protocol.js';
 import type { TransportName } from '../link/link.js';
 import { Emitter } from '../shared/emitter.js';
+import { encodeSignal } from '../signaling/messages.js';
 import type { RoomBinding, ServerConnection, TransportChange } from './connection.js';
+import { RoomPeers } from './peers/peers.js';
 import {
   MemberList,
   type PresenceEvent,
@@ -97,6 +100,9 @@ export class Room<P> {
   private settle: { resolve(room: Room<P>): void; reject(err: NetloomError): void } | null = null;
   private readonly leaving: Array<() => void> = [];
   private readonly protocol: AnyClientProtocol;
+  /** Members of a peer-assisted room: typed peer messages over direct links or the relay (docs/PEERS.md). */
+  readonly peers: RoomPeers<P>;
+  private readonly stopSignals: () => void;
 
   /** @internal Created by Client. */
   constructor(
@@ -105,6 +111,22 @@ export class Room<P> {
   ) {
     this.protocol = protocol as unknown as AnyClientProtocol;
     assertRoomProtocol(this.protocol);
+    this.peers = new RoomPeers<P>(protocol, {
+      clock: connection.peerContext.clock,
+      sendFrame: (peer, frame, reliable) =>
+        connection.sendPeer(
+          { kind: MessageKind.Peer, handle: this.handle, part: PeerPart.Frame, peer, frame },
+          reliable,
+        ),
+      sendSignal: (peer, message) =>
+        connection.sendPeer({ kind: MessageKind.Signal, peer, payload: encodeSignal(message) }, true),
+      defer: (emit) => (this.held ? this.held.push({ emit }) : emit()),
+      rtc: () => connection.peerContext,
+      transport: () => connection.transport,
+    });
+    this.stopSignals = connection.onSessionMessage(MessageKind.Signal, (m) => {
+      if (m.peer !== '') this.peers.signal(m.peer, m.payload);
+    });
   }
 
   /** Everyone in the room, this client included, in join order (empty when the room sends no presence). */
@@ -199,6 +221,7 @@ export class Room<P> {
           return;
         }
         this.flushHeld();
+        this.endPeers();
         this.phase = 'left';
         this.events.emit('leave', { code, reason });
         for (const resolve of this.leaving.splice(0)) resolve();
@@ -209,7 +232,9 @@ export class Room<P> {
       presence: (joins, leaves) => {
         const event = this.memberList.apply(joins, leaves);
         if (event) this.emitOrHold('presence', event);
+        this.peers.presence(joins, leaves);
       },
+      peer: (message, reliable) => this.peers.message(message, reliable),
       state: (reset, changes) => {
         const { events, errors } = this.stateMirror.apply(reset, changes);
         for (const event of events) this.emitOrHold('state-change', event);
@@ -219,10 +244,16 @@ export class Room<P> {
   }
 
   private fail(error: NetloomError): void {
+    this.endPeers();
     this.phase = 'left';
     this.held = null;
     this.settle?.reject(error);
     this.settle = null;
+  }
+
+  private endPeers(): void {
+    this.stopSignals();
+    this.peers.close();
   }
 
   private flushHeld(): void {

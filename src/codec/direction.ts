@@ -52,7 +52,7 @@ export class Direction<M> implements ProtocolDirection<M> {
   private readonly byOp: (Entry | undefined)[] = [];
 
   constructor(
-    readonly side: 'client' | 'server',
+    readonly side: 'client' | 'server' | 'peer',
     entries: Entry[],
     /** Largest payload `encodeTransient` will grow its scratch buffer to. */
     private readonly maxScratch: number,

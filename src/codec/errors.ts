@@ -90,6 +90,13 @@ export const ERROR_CODES = [
   'sdp_invalid',
   'candidate_invalid',
   'peer_timeout',
+  // peer-assisted rooms (member-to-member traffic)
+  'peers_disabled',
+  'peer_unknown',
+  'peer_type_refused',
+  'peer_rate_exceeded',
+  'peer_relay_cap',
+  'peer_mesh_refused',
   // QUIC endpoint (WebTransport)
   'quic_error',
   'quic_closed',

@@ -6,10 +6,13 @@ import { decodeMessage, encodeMessage, type Message, MessageKind, readBool } fro
 export {
   decodeMessage,
   encodeMessage,
+  MAX_PEER_SETUP_BYTES,
   MAX_SIGNAL_BYTES,
   MAX_STATE_VALUE_BYTES,
   type Message,
   MessageKind,
+  type PeerMessage,
+  PeerPart,
   type PresenceMember,
   type RoomScopedMessage,
   type StateChange,

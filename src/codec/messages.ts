@@ -24,7 +24,22 @@ export const MessageKind = {
   Push: 0x1b,
   /** Session level: a signaling message (WebRTC offer, answer, candidate, ...) to or from `peer` ('' = the server). */
   Signal: 0x1c,
+  /** Room level: peer-assisted rooms — a peer frame relayed between members, the peer set-up, or a refusal. */
+  Peer: 0x1d,
 } as const;
+
+/** What a PEER message carries (the byte after its handle). */
+export const PeerPart = {
+  /** A peer frame to (client → server) or from (server → client) the member `peer`. */
+  Frame: 0,
+  /** Server → client: the member's peer set-up (JSON text). */
+  Setup: 1,
+  /** Server → client: a frame this client sent to `peer` was refused (`code`). */
+  Refused: 2,
+} as const;
+
+/** Longest peer set-up (JSON text) on the wire. */
+export const MAX_PEER_SETUP_BYTES = 16_384;
 
 /** One room member as presence reports it. */
 export interface PresenceMember {
@@ -60,7 +75,27 @@ export type Message =
   | { kind: typeof MessageKind.RoomState; handle: number; reset: boolean; changes: StateChange[] }
   | { kind: typeof MessageKind.Notice; code: string; message: string }
   | { kind: typeof MessageKind.Push; op: number; payload: Uint8Array }
-  | { kind: typeof MessageKind.Signal; peer: string; payload: string };
+  | { kind: typeof MessageKind.Signal; peer: string; payload: string }
+  | PeerMessage;
+
+/** A PEER message (WIRE.md §4): one part of a peer-assisted room's traffic. */
+export type PeerMessage =
+  | {
+      kind: typeof MessageKind.Peer;
+      handle: number;
+      part: typeof PeerPart.Frame;
+      peer: string;
+      frame: Uint8Array;
+    }
+  | { kind: typeof MessageKind.Peer; handle: number; part: typeof PeerPart.Setup; setup: string }
+  | {
+      kind: typeof MessageKind.Peer;
+      handle: number;
+      part: typeof PeerPart.Refused;
+      peer: string;
+      code: string;
+      reason: string;
+    };
 
 /** Messages that name a room membership by its handle. */
 export type RoomScopedMessage = Extract<Message, { handle: number }>;
@@ -127,8 +162,31 @@ export function decodeMessage(r: ByteReader, maxS: number): Message {
       return { kind, op: r.varuint(), payload: r.rest() };
     case MessageKind.Signal:
       return { kind, peer: r.string(maxS), payload: r.string(MAX_SIGNAL_BYTES) };
+    case MessageKind.Peer:
+      return decodePeer(r, maxS);
     default:
       throw new NetloomError('unknown_frame_kind', `unknown message kind 0x${kind.toString(16)}`);
+  }
+}
+
+/** Decodes the fields of a PEER message after its kind byte. */
+function decodePeer(r: ByteReader, maxS: number): PeerMessage {
+  const kind = MessageKind.Peer;
+  const handle = r.varuint();
+  const part = r.u8();
+  switch (part) {
+    case PeerPart.Frame: {
+      const peer = r.string(maxS);
+      const frame = r.rest();
+      if (frame.length === 0) throw new NetloomError('frame_truncated', 'peer frame is empty');
+      return { kind, handle, part, peer, frame };
+    }
+    case PeerPart.Setup:
+      return { kind, handle, part, setup: r.string(MAX_PEER_SETUP_BYTES) };
+    case PeerPart.Refused:
+      return { kind, handle, part, peer: r.string(maxS), code: r.string(maxS), reason: r.string(maxS) };
+    default:
+      throw new NetloomError('frame_malformed', `unknown peer part ${part}`);
   }
 }
 
@@ -201,6 +259,12 @@ export function encodeMessage(w: ByteWriter, message: Message): void {
       break;
     case MessageKind.Signal:
       w.string(message.peer).string(message.payload);
+      break;
+    case MessageKind.Peer:
+      w.varuint(message.handle).u8(message.part);
+      if (message.part === PeerPart.Frame) w.string(message.peer).bytes(message.frame);
+      else if (message.part === PeerPart.Setup) w.string(message.setup);
+      else w.string(message.peer).string(message.code).string(message.reason);
       break;
   }
 }

@@ -17,13 +17,20 @@ export type MessageDef = Schema | MessageSpec;
 export type DirectionDef = Record<string, MessageDef>;
 
 /**
- * The two directions of a protocol: `client` lists what clients send (the server decodes it),
- * `server` lists what the server sends (clients decode it).
+ * The directions of a protocol: `client` lists what clients send (the server decodes it),
+ * `server` lists what the server sends (clients decode it), and the optional `peer` lists what
+ * members of a peer-assisted room send each other (directly, or relayed by the server).
  */
 export interface ProtocolDef {
   client: DirectionDef;
   server: DirectionDef;
+  peer?: DirectionDef;
 }
+
+/** Message name -> payload type of a definition's `peer` section (none when it has no such section). */
+export type PeerMessagesOf<D extends ProtocolDef> = D extends { peer: infer X extends DirectionDef }
+  ? MessagesOf<X>
+  : Record<never, never>;
 
 /** The packcat schema of a message definition. */
 export type SchemaOf<D> = D extends { schema: infer S extends Schema } ? S : D extends Schema ? D : never;
@@ -51,8 +58,8 @@ export interface MessageInfo {
 
 /** Encoding, checked decoding and op lookup for the messages of one direction. */
 export interface ProtocolDirection<M> {
-  /** `client` (messages clients send) or `server` (messages the server sends). */
-  readonly side: 'client' | 'server';
+  /** `client` (messages clients send), `server` (messages the server sends) or `peer` (between members). */
+  readonly side: 'client' | 'server' | 'peer';
   /** Every message of this direction, ordered by op. */
   readonly messages: readonly MessageInfo[];
   /** True when `name` is a message of this direction. */
@@ -87,11 +94,17 @@ export interface ProtocolDirection<M> {
 }
 
 /** A protocol shared by client and server. Build one with `defineProtocol`. */
-export interface Protocol<C = Record<string, unknown>, S = Record<string, unknown>> {
+export interface Protocol<
+  C = Record<string, unknown>,
+  S = Record<string, unknown>,
+  PM = Record<string, unknown>,
+> {
   /** Messages clients send to the server. */
   readonly client: ProtocolDirection<C>;
   /** Messages the server sends to clients. */
   readonly server: ProtocolDirection<S>;
+  /** Messages members of a peer-assisted room send each other (empty when the definition has no `peer`). */
+  readonly peer: ProtocolDirection<PM>;
   /**
    * 8 hex digits (FNV-1a 32-bit) over the canonical JSON of both directions' names, ops and schemas.
    * Equal hashes mean compatible wire formats; peers compare them when joining a room.
@@ -105,6 +118,8 @@ export interface Protocol<C = Record<string, unknown>, S = Record<string, unknow
 export type ClientMessages<P> = P extends { readonly client: ProtocolDirection<infer C> } ? C : never;
 /** Message name -> payload type of what the server sends. */
 export type ServerMessages<P> = P extends { readonly server: ProtocolDirection<infer S> } ? S : never;
+/** Message name -> payload type of what peers send each other (the protocol's `peer` section). */
+export type PeerMessages<P> = P extends { readonly peer: ProtocolDirection<infer M> } ? M : never;
 
 export interface ProtocolOptions {
   /** Decode limits (defaults in DEFAULT_CODEC_LIMITS). Encode refuses what a peer with these limits would refuse. */
@@ -202,18 +217,25 @@ export function fnv1a32(text: string): string {
 export function defineProtocol<D extends ProtocolDef>(
   definition: D,
   options: ProtocolOptions = {},
-): Protocol<MessagesOf<D['client']>, MessagesOf<D['server']>> {
+): Protocol<MessagesOf<D['client']>, MessagesOf<D['server']>, PeerMessagesOf<D>> {
   if (typeof definition !== 'object' || definition === null) {
     throw new NetloomError('protocol_invalid', 'defineProtocol needs { client, server }');
   }
   const limits = Object.freeze(resolveLimits(options.limits));
   const clientRows = assignOps('client', definition.client);
   const serverRows = assignOps('server', definition.server);
+  const peerRows = definition.peer === undefined ? [] : assignOps('peer', definition.peer);
   const canon = (rows: MessageInfo[]) => rows.map((r) => [r.op, r.name, JSON.parse(canonicalJson(r.schema))]);
-  const hash = fnv1a32(
-    `netloom-protocol/1${canonicalJson({ client: canon(clientRows), server: canon(serverRows) })}`,
-  );
+  // The `peer` rows join the hashed text only when the section exists, so older protocols keep their hash.
+  const hashed: Record<string, unknown> = { client: canon(clientRows), server: canon(serverRows) };
+  if (definition.peer !== undefined) hashed.peer = canon(peerRows);
+  const hash = fnv1a32(`netloom-protocol/1${canonicalJson(hashed)}`);
   return Object.freeze({
+    peer: new Direction<PeerMessagesOf<D>>(
+      'peer',
+      peerRows.map((r) => buildEntry('peer', r, limits)),
+      limits.maxPayloadBytes,
+    ),
     client: new Direction<MessagesOf<D['client']>>(
       'client',
       clientRows.map((r) => buildEntry('client', r, limits)),

@@ -104,6 +104,7 @@ export type {
 } from './rooms/define.js';
 export { defineRoom } from './rooms/define.js';
 export type { MemberPort, RoomHost, RoomRunner, RoomSpec } from './rooms/host.js';
+export { PEER_DEFAULTS, type PeerRoomOptions } from './rooms/peers/options.js';
 export type { RoomMember } from './rooms/presence.js';
 export {
   type HostMode,

@@ -30,10 +30,11 @@ export interface SignalHubOptions {
 }
 
 /**
- * Routes signaling between a session and a peer. Today the only route is the server's own peer
- * (`SERVER_PEER`, registered by the WebRTC upgrade); a message to any other peer id is refused with
- * `signal_peer_unknown`. Member-to-member signaling registers one route per reachable member in the
- * same table (the handler checks that both share a room) without changing senders.
+ * Routes signaling between a session and the server's own peer (`SERVER_PEER`, registered by the WebRTC
+ * upgrade); a message to any other peer id that reaches the hub is refused with `signal_peer_unknown`.
+ * Member-to-member signaling (peer-assisted rooms) never reaches it: the session hands a SIGNAL whose
+ * peer is a client id to the peers of a room both members share (`src/server/rooms/peers/`), which
+ * checks and forwards it, so it works whether or not the server offers WebRTC itself.
  */
 export class SignalHub<S extends SignalSource> {
   private readonly routes = new Map<string, SignalRoute<S>>();

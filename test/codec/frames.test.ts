@@ -142,7 +142,7 @@ describe('frame envelope', () => {
     for (const kind of [0x00, 0x0b, 0x7f, 0xff]) {
       expect(codeOf(() => decodeFrame(Uint8Array.from([kind, 0])))).toBe('unknown_frame_kind');
     }
-    for (const kind of [0x00, 0x0f, 0x1d, 0xff]) {
+    for (const kind of [0x00, 0x0f, 0x1e, 0xff]) {
       expect(codeOf(() => decodeFrame(Uint8Array.from([FrameKind.Reliable, 1, kind, 0])))).toBe(
         'unknown_frame_kind',
       );

@@ -3,6 +3,8 @@ import type { ClientMessages, ServerMessages } from '../../codec/protocol.js';
 import type { Clock } from '../../shared/clock.js';
 import type { Identity } from '../identity.js';
 import type { Logger } from '../metrics.js';
+import type { PeerRoomOptions } from './peers/options.js';
+import type { PeerDirection } from './peers/room-peers.js';
 import type { RoomMember } from './presence.js';
 import type { RoomState, RoomStateLimits } from './room-state.js';
 
@@ -11,6 +13,8 @@ export interface AnyProtocol {
   readonly hash: string;
   readonly client: { decode(op: number, payload: Uint8Array): { name: string; value: unknown } };
   readonly server: { encodeTransient(name: string, value: unknown): { op: number; payload: Uint8Array } };
+  /** The messages members send each other (peer-assisted rooms). */
+  readonly peer?: PeerDirection;
 }
 
 /** One player in a room, as room code sees it. */
@@ -88,6 +92,8 @@ export interface Room<P extends AnyProtocol, D = undefined, U = unknown> {
   readonly members: readonly RoomMember[];
   /** How many members the room has. A method so that a clustered driver can count across nodes. */
   memberCount(): number;
+  /** A member's smoothed round-trip time in ms; undefined before the first ping or for a non-member. */
+  rttOf(client: RoomClient<U>): number | undefined;
   /** Key-value state whose changes reach every client as `state-change` events (JSON values). */
   readonly state: RoomState;
   /** Tags given at creation (`rooms.create(type, { tags })`, or joinOrCreate's filter). */
@@ -139,6 +145,11 @@ export interface RoomDefinition<P extends AnyProtocol, D = undefined, U = unknow
    * true). Set false for very large rooms to save the bandwidth; `room.members` still works.
    */
   presence?: boolean;
+  /**
+   * Peer-assisted room: members exchange the protocol's `peer` messages over direct datachannels, with
+   * the server as relay (see docs/PEERS.md). Absent: off. Presence is always sent in such a room.
+   */
+  peers?: PeerRoomOptions;
   /** Limits of `room.state` (defaults: 1,024 keys, keys of 256 bytes, values of 16 KiB as JSON). */
   state?: Partial<RoomStateLimits>;
   /**

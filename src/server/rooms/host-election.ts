@@ -34,9 +34,8 @@ function rank(rtt: number | undefined): number {
 }
 
 /**
- * What a room may offer for 'rtt' elections: the smoothed RTT of a member's session. The room
- * handle does not offer it yet (the in-process runner would read it from the member's session);
- * until it does, 'rtt' elections see no measurement and fall back to join order.
+ * What a room offers for 'rtt' elections: the smoothed RTT of a member's session (`room.rttOf`;
+ * a runner whose rooms cannot read it gives no measurement, and elections fall back to join order).
  */
 export interface RttSource {
   rttOf(client: RoomClient<unknown>): number | undefined;

@@ -17,6 +17,8 @@ export interface MemberPort {
   presence(joins: PresenceMember[], leaves: string[]): void;
   /** Room key-value state changes; `reset` replaces the client's copy (sent to a joining member). */
   state(reset: boolean, changes: StateChange[]): void;
+  /** The session's smoothed round-trip time in ms; undefined before the first measurement. */
+  rtt?(): number | undefined;
 }
 
 /**

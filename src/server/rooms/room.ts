@@ -14,6 +14,7 @@ import type {
 } from './define.js';
 import type { MemberPort, RoomHost, RoomRunner, RoomSpec } from './host.js';
 import { randomClientId } from './ids.js';
+import { type RoomPeers, roomPeersFor } from './peers/room-peers.js';
 import { type PresenceTarget, PresenceTracker, type RoomMember } from './presence.js';
 import { RoomStateStore } from './room-state.js';
 import { TickLoop } from './tick.js';
@@ -68,6 +69,8 @@ export class RoomRuntime implements Room<AnyProtocol, unknown, unknown>, RoomHos
   private readonly memberMap = new Map<string, Member>();
   private readonly presence: PresenceTracker;
   readonly state: RoomStateStore;
+  /** The relay and mesh of a peer-assisted room (null when the room has peers off). */
+  readonly peers: RoomPeers | null;
   private readonly clientView = new Map<string, RoomClient<unknown>>();
   private readonly pending = new Map<string, PendingSeat>();
   private readonly loop: TickLoop | null;
@@ -87,7 +90,10 @@ export class RoomRuntime implements Room<AnyProtocol, unknown, unknown>, RoomHos
     this.protocolHash = this.def.protocol.hash;
     this.tags = Object.freeze({ ...spec.tags });
     this.data = this.def.data ? this.def.data() : undefined;
-    this.presence = new PresenceTracker(this.def.presence !== false, () => this.targets());
+    const portOf = (id: string) => this.memberMap.get(id)?.port;
+    this.peers = roomPeersFor(this.def, { clock: this.clock, metrics: this.metrics, log: this.log, portOf });
+    const presence = this.def.presence !== false || this.peers !== null; // peers learn each other by presence
+    this.presence = new PresenceTracker(presence, () => this.targets());
     this.state = new RoomStateStore(this.def.state, () => this.targets());
     if (this.def.sharedState && spec.onStateChanged) this.state.onFlush = spec.onStateChanged;
     const rate = this.def.tickRate ?? 0;
@@ -203,6 +209,11 @@ export class RoomRuntime implements Room<AnyProtocol, unknown, unknown>, RoomHos
 
   // ---- RoomHost (what the control plane and sessions call) ----
 
+  /** A member's smoothed round-trip time in ms (undefined before it is measured, or for a non-member). */
+  rttOf(client: RoomClient<unknown>): number | undefined {
+    return this.memberMap.get(client.id)?.port.rtt?.();
+  }
+
   memberList(): RoomMember[] {
     return this.presence.members;
   }
@@ -268,6 +279,7 @@ export class RoomRuntime implements Room<AnyProtocol, unknown, unknown>, RoomHos
     this.memberMap.set(client.id, { client, seatId, port, reconnectMs: 0, reconnectTimer: null });
     this.clientView.set(client.id, client);
     this.log.debug({ clientId: client.id, sessionId, userId: client.userId }, 'client joined');
+    this.peers?.join(client.id);
     this.presence.add({ clientId: client.id, userId: client.userId }, port);
     this.state.snapshotTo(port);
     const onJoin = this.def.onJoin;
@@ -339,6 +351,7 @@ export class RoomRuntime implements Room<AnyProtocol, unknown, unknown>, RoomHos
     this.memberMap.delete(clientId);
     this.clientView.delete(clientId);
     this.log.debug({ clientId, sessionId: member.client.sessionId, reason }, 'client left');
+    this.peers?.leave(clientId);
     this.presence.remove(clientId);
     if (member.reconnectTimer !== null) this.clock.clearTimeout(member.reconnectTimer);
     if (reason !== 'consented' && reason !== 'session_ended') member.port.ended(LEAVE_CODES[reason], text);

@@ -5,12 +5,14 @@ import type { Link, TransportName } from '../../link/link.js';
 import { SessionCore } from '../../session/core.js';
 import { SessionLinks } from '../../session/links.js';
 import type { TimerHandle } from '../../shared/clock.js';
+import { SERVER_PEER } from '../../signaling/hub.js';
 import { encodeSignal, type SignalMessage } from '../../signaling/messages.js';
 import type { Identity } from '../identity.js';
 import type { Middleware } from '../middleware.js';
 import type { LeaveReason } from '../rooms/define.js';
 import type { MemberPort } from '../rooms/host.js';
 import { type ClientLimits, DEFAULT_CLIENT_LIMITS, MessageRateLimit, RateVerdict } from './limits.js';
+import { type PeerSessionView, peerPortMethods, receivePeer, routePeerSignal } from './peer-messages.js';
 import type { Membership, SessionContext } from './session-context.js';
 
 export type { Membership, SessionContext, SessionSignaling } from './session-context.js';
@@ -160,9 +162,12 @@ export class ServerSession {
     this.ctx.ended(this);
   }
 
-  /** The room's way to reach this session's client under `handle`. */
+  /** The room's way to reach this session's client under `handle` (peer traffic included). */
   port(handle: number): MemberPort {
     return {
+      ...peerPortMethods(handle, (message, reliable) => {
+        if (this.state !== 'ended') this.core.sendMessage(message, reliable);
+      }),
       send: (reliable, op, payload) => {
         const hook = this.ctx.middleware?.send;
         if (hook && !this.allowSend(hook, handle, reliable, op, payload)) return;
@@ -182,6 +187,10 @@ export class ServerSession {
       state: (reset, changes) => {
         if (this.state !== 'ended')
           this.core.sendMessage({ kind: MessageKind.RoomState, handle, reset, changes }, true);
+      },
+      rtt: () => {
+        const rtt = this.core.stats().rtt;
+        return rtt > 0 ? rtt : undefined;
       },
     };
   }
@@ -230,7 +239,8 @@ export class ServerSession {
 
   private onMessage(message: Message, reliable = true): void {
     if (this.state === 'ended') return;
-    if (this.rate !== null) {
+    // Peer frames have their own per-pair limits in the room's relay (RoomPeers).
+    if (this.rate !== null && message.kind !== MessageKind.Peer) {
       const verdict = this.rate.check(this.lastFrameAt);
       if (verdict !== RateVerdict.Ok) {
         this.overRate(verdict);
@@ -263,8 +273,14 @@ export class ServerSession {
           this.core.sendMessage({ kind: MessageKind.RpcResponse, id: message.id, ok: false, ...reply }, true);
         }
         return;
+      case MessageKind.Peer: {
+        const code = receivePeer(this.peerView, message, reliable, (handle) => this.port(handle));
+        if (code) this.protocolError(new NetloomError(code, 'peer message not accepted from a client'));
+        return;
+      }
       case MessageKind.Signal:
-        if (this.ctx.signaling) this.ctx.signaling.message(this, message.peer, message.payload);
+        if (message.peer !== SERVER_PEER) routePeerSignal(this.peerView, message.peer, message.payload);
+        else if (this.ctx.signaling) this.ctx.signaling.message(this, message.peer, message.payload);
         else {
           this.ctx.metrics.error('transport_unavailable');
           const reason = 'this server offers no transport upgrade';
@@ -286,6 +302,17 @@ export class ServerSession {
       default:
         this.protocolError(new NetloomError('frame_malformed', 'message kind not accepted from a client'));
     }
+  }
+
+  private peerViewMade: PeerSessionView | null = null;
+
+  private get peerView(): PeerSessionView {
+    this.peerViewMade ??= {
+      memberships: this.memberships,
+      metrics: this.ctx.metrics,
+      sendSignal: (peer, message) => this.sendSignal(peer, message),
+    };
+    return this.peerViewMade;
   }
 
   /** Runs the onMessage middleware on a room message from the client; false drops it. */

@@ -16,7 +16,10 @@ export interface Membership {
 
 /** Where a session's SIGNAL messages go (the signaling hub), and who hears that it ended. */
 export interface SessionSignaling {
-  /** A SIGNAL message from the client to `peer` ('' = the server); `payload` is unchecked JSON text. */
+  /**
+   * A SIGNAL message from the client to the server's peer (`peer` is ''); `payload` is unchecked JSON
+   * text. SIGNALs to other members go to the peers of a shared room instead (see peer-messages.ts).
+   */
   message(session: ServerSession, peer: string, payload: string): void;
   /** The session was dropped (its links lost) or ended: tear down whatever it set up. */
   reset(session: ServerSession): void;
