@@ -1,5 +1,5 @@
 // Test helper: a private network namespace with a veth pair in 198.51.100.0/24 (both ends inside), for peer-to-peer tests.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
