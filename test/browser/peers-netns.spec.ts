@@ -1,7 +1,7 @@
 // Three Chromium tabs in a private network namespace: direct member links, relay takeover without loss, host migration.
 import type { ChildProcess } from 'node:child_process';
 import { type Browser, type BrowserContext, chromium, expect, type Page, test } from '@playwright/test';
-import { chromiumPath } from '../../playwright.config.js';
+import { baseChromiumArgs, chromiumPath } from '../../playwright.config.js';
 import { createNetns, type Netns, netnsUnavailable } from '../helpers/netns.js';
 import type { PeersPage } from './peers/page.js';
 
@@ -48,14 +48,7 @@ test.describe('peer-assisted room, three tabs in a network namespace', () => {
     base = `http://${ns.address}:${port}/`;
     browser = await chromium.launch({
       executablePath: ns.chromium,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
+      args: baseChromiumArgs,
     });
   });
 

@@ -7,14 +7,13 @@ import { PoolMirror } from './cluster-pool.js';
 import { ClusterStore, encodeTicket } from './cluster-store.js';
 import { type MatchedTicket, seatMatch } from './deliver.js';
 import {
+  admitTicket,
   clusterSettings,
   describeMetrics,
   type MatchmakerSettings,
   matchmakerSettings,
-  ticketOwner,
   waitBound,
 } from './settings.js';
-import { validateTicket } from './ticket.js';
 import type {
   ClusterMatchmakerConfig,
   MatchmakerDeps,
@@ -97,14 +96,14 @@ export class ClusterMatchmaker implements MatchmakerService {
     request: MatchTicketRequest,
     options: SubmitOptions = {},
   ): Promise<{ ticketId: string; owner: string }> {
-    if (this.closed) throw new NetloomError('server_shutdown', 'the matchmaker is closed');
     const { identity } = options;
-    const ticket = validateTicket(request, {
-      limits: this.settings.limits,
-      capacity: this.deps.capacity,
-      userId: identity?.userId,
-    });
-    const owner = ticketOwner(identity, options);
+    const { ticket, owner } = admitTicket(
+      this.closed,
+      request,
+      options,
+      this.settings.limits,
+      this.deps.capacity,
+    );
     const id = randomId();
     const { perUser, maxPending } = this.settings;
     const outcome = await this.store.submit(

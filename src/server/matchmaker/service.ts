@@ -7,13 +7,12 @@ import { randomId } from '../seats.js';
 import { type MatchedTicket, seatMatch } from './deliver.js';
 import { findMatches, type PoolEntry, TicketPool } from './match.js';
 import {
+  admitTicket,
   describeMetrics,
   type MatchmakerSettings,
   matchmakerSettings,
-  ticketOwner,
   waitBound,
 } from './settings.js';
-import { validateTicket } from './ticket.js';
 import type {
   MatchmakerDeps,
   MatchmakerOptions,
@@ -67,14 +66,14 @@ export class Matchmaker implements MatchmakerService {
     request: MatchTicketRequest,
     options: SubmitOptions = {},
   ): Promise<{ ticketId: string; owner: string }> {
-    if (this.closed) throw new NetloomError('server_shutdown', 'the matchmaker is closed');
     const { identity } = options;
-    const ticket = validateTicket(request, {
-      limits: this.settings.limits,
-      capacity: this.deps.capacity,
-      userId: identity?.userId,
-    });
-    const owner = ticketOwner(identity, options);
+    const { ticket, owner } = admitTicket(
+      this.closed,
+      request,
+      options,
+      this.settings.limits,
+      this.deps.capacity,
+    );
     const owned = this.perOwner.get(owner) ?? 0;
     if (owned >= this.settings.perUser) {
       throw new NetloomError('ticket_limit', `at most ${this.settings.perUser} pending tickets per user`);

@@ -1,10 +1,11 @@
 // Matchmaker options resolved once (defaults filled in, bad values refused) and the owner id rule, shared by both implementations.
 import { NetloomError } from '../../codec/errors.js';
+import type { MatchTicketRequest } from '../../shared/matchmaking.js';
 import type { Identity } from '../identity.js';
 import type { Metrics } from '../metrics.js';
 import { randomId } from '../seats.js';
 import type { PassOptions, Widening } from './match.js';
-import { type TicketLimits, ticketLimits } from './ticket.js';
+import { type NormalizedTicket, type TicketLimits, ticketLimits, validateTicket } from './ticket.js';
 import type { ClusterMatchmakerConfig, MatchmakerOptions, SubmitOptions } from './types.js';
 
 /** The matchmaker options with every default filled in. */
@@ -90,6 +91,22 @@ export function ticketOwner(identity: Identity | undefined, options: SubmitOptio
   if (options.owner === undefined) return randomId();
   if (typeof options.owner === 'string' && OWNER_PATTERN.test(options.owner)) return options.owner;
   throw new NetloomError('ticket_invalid', 'owner ids are 8 to 64 characters of [A-Za-z0-9_-]');
+}
+
+/**
+ * A submission's first steps, the same on one node and in a cluster: refused when the matchmaker
+ * is closed (`server_shutdown`), the request validated (`ticket_invalid`), and its owner found.
+ */
+export function admitTicket(
+  closed: boolean,
+  request: MatchTicketRequest,
+  options: SubmitOptions,
+  limits: TicketLimits,
+  capacity: (type: string) => number | undefined,
+): { ticket: NormalizedTicket; owner: string } {
+  if (closed) throw new NetloomError('server_shutdown', 'the matchmaker is closed');
+  const ticket = validateTicket(request, { limits, capacity, userId: options.identity?.userId });
+  return { ticket, owner: ticketOwner(options.identity, options) };
 }
 
 /** The long-poll wait a caller asked for, capped by `longPollMs`. */
