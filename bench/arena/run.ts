@@ -1,7 +1,7 @@
 // Arena benchmark runner (ARENA.md): per system, spawns the server and the load generator pinned to
 // separate cores, samples /proc over the measured window, prints one JSON line per system.
 // Env: C P SECONDS WARMUP GRACE SEED TRANSPORT, SYSTEMS (default raw-ws,netloom), REPEAT (rounds, alternating
-// systems, then a summary line of medians); CPU_PROF=<dir>: profile
+// systems, then a summary line of medians), BUSY_RETRIES (re-runs of a run with other_cpu > 0.3); CPU_PROF=<dir>: profile
 // the server over the window (see profile.ts); CPU_PROF_LOADGEN=<dir>: run the load generator under --cpu-prof.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -239,6 +239,9 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
+/** Above this `other_cpu` (cores used by anything else), a run counts as disturbed (ARENA.md: re-run). */
+const MAX_OTHER_CPU = 0.3;
+
 /** With REPEAT > 1: the median server CPU per system and netloom's ratio to the raw baseline. */
 function summary(cpu: Map<string, number[]>, params: ArenaParams): Record<string, unknown> {
   const medians = Object.fromEntries([...cpu].map(([system, values]) => [system, median(values)]));
@@ -270,6 +273,7 @@ async function main(): Promise<void> {
     .filter(Boolean);
   if (!canPin) process.stderr.write('arena: not pinning (taskset missing or fewer than 2 cores)\n');
   const repeat = Math.max(1, Number(process.env['REPEAT'] ?? 1) | 0);
+  const busyRetries = Math.max(0, Number(process.env['BUSY_RETRIES'] ?? 0) | 0);
   let failed = false;
   const cpu = new Map<string, number[]>();
   // TRANSPORT may list several (`websocket,webrtc`): netloom runs over each, the raw baseline over WebSocket only.
@@ -282,7 +286,12 @@ async function main(): Promise<void> {
       for (const system of systems) {
         if (system === 'raw-ws' && transport !== 'websocket') continue;
         try {
-          const result = await runSystem(system, { ...params, TRANSPORT: transport });
+          let result = await runSystem(system, { ...params, TRANSPORT: transport });
+          // BUSY_RETRIES: a run during which something else used the machine is shown, marked, and run again.
+          for (let retry = 0; retry < busyRetries && Number(result['other_cpu']) > MAX_OTHER_CPU; retry++) {
+            process.stdout.write(`${JSON.stringify({ ...result, round, discarded: 'other_cpu' })}\n`);
+            result = await runSystem(system, { ...params, TRANSPORT: transport });
+          }
           process.stdout.write(`${JSON.stringify({ ...result, round })}\n`);
           const key = transport === 'websocket' ? system : `${system}-${transport}`;
           const list = cpu.get(key) ?? [];

@@ -1,12 +1,12 @@
 // Node QUIC client on the same quiche binding (tests, bots, load generators): connectQuic() -> QuicConnection.
 import { createHash, randomBytes } from 'node:crypto';
-import { createSocket, type RemoteInfo } from 'node:dgram';
+import type { RemoteInfo } from 'node:dgram';
 import { isIP, isIPv6 } from 'node:net';
 import { NetloomError } from '../../../codec/errors.js';
 import { buildClientConfig, type Host, QUIC_DEFAULTS, type QuicTransportOptions, quiche } from './config.js';
 import { QuicConn } from './connection.js';
 import type { QuicConnection } from './quic.js';
-import { LOCAL_CID_LEN, PacketOutput } from './udp.js';
+import { createUdpSocket, LOCAL_CID_LEN, PacketOutput } from './udp.js';
 
 export interface ConnectQuicOptions extends QuicTransportOptions {
   /** Server IP address (resolve names first). */
@@ -46,7 +46,7 @@ export async function connectQuic(options: ConnectQuicOptions): Promise<QuicClie
   }
   const config = buildClientConfig({ ...options, caPem: options.caCertificate });
   const v6 = isIPv6(options.host);
-  const socket = createSocket({ type: v6 ? 'udp6' : 'udp4' });
+  const socket = createUdpSocket(v6);
   await new Promise<void>((resolve, reject) => {
     socket.once('error', reject);
     socket.bind({ address: v6 ? '::' : '0.0.0.0', port: 0 }, () => {

@@ -13,6 +13,8 @@ export class ConnTimers {
   #ack: NodeJS.Timeout | null = null;
 
   constructor(
+    /** ms until quiche's deadline (its `timeout()`), or null for none. */
+    private readonly timeLeft: () => number | null,
     /** quiche's deadline passed: call `onTimeout` and flush. */
     private readonly onDeadline: () => void,
     /** A held acknowledgement is due: flush. */
@@ -59,7 +61,11 @@ export class ConnTimers {
 
   readonly #fireDeadline = (): void => {
     this.#deadline = null;
-    this.onDeadline();
+    // A timer is kept when quiche's deadline moves later (each packet sent pushes its loss timer on):
+    // when it fires early, wait for the rest only.
+    const left = this.timeLeft();
+    if (left !== null && left >= 1) this.arm(left);
+    else this.onDeadline();
   };
 
   readonly #fireAck = (): void => {

@@ -2,13 +2,11 @@
 import { NetloomError } from '../../../codec/errors.js';
 import { type Connection, type Host, quiche } from './config.js';
 import { ConnTimers } from './conn-timers.js';
+import { takeDatagrams } from './datagram-slab.js';
 import type { QuicConnection } from './quic.js';
-import { encodeReason, errorText, streamErrorCode } from './quiche-util.js';
+import { type CloseInfo, closeInfoOf, encodeReason, errorText, streamErrorCode } from './quiche-util.js';
 import type { PacketOutput } from './udp.js';
 
-type CloseInfo = { code: number; reason: string; local: boolean };
-
-const dec = new TextDecoder('utf-8', { fatal: false });
 /** Shared scratch for streamRecv; each delivered chunk is a copy. */
 const scratch = new Uint8Array(64 * 1024);
 const EMPTY = new Uint8Array(0);
@@ -32,7 +30,8 @@ export interface QuicConnOwner {
  * - `openStream` throws `quic_error` when the peer's stream limit is reached.
  * - `resetStream` sends RESET_STREAM for our sending side and STOP_SENDING for the peer's, as the stream has them.
  * - `onclose` fires once: `local` false with the peer's code/reason; idle timeout is `{ code: 0, reason:
- *   'idle timeout', local: true }`. Stream and datagram bytes handed to callbacks are copies the callee may keep.
+ *   'idle timeout', local: true }`. Stream and datagram bytes handed to callbacks are the callee's to keep
+ *   (copies, or views of memory never written again).
  */
 export class QuicConn implements QuicConnection {
   onstreamdata: ((streamId: number, data: Uint8Array, fin: boolean) => void) | null = null;
@@ -48,6 +47,8 @@ export class QuicConn implements QuicConnection {
   readonly createdAt = Date.now();
   /** Internal: map keys the endpoint registered for this connection. */
   readonly keys: string[] = [];
+  /** Internal: PacketOutput's bookkeeping. */
+  flushQueued = false;
 
   readonly #conn: Connection;
   readonly #owner: QuicConnOwner;
@@ -59,7 +60,12 @@ export class QuicConn implements QuicConnection {
   #inReceive = false;
   /** Something other than an acknowledgement became due while a packet was being received. */
   #wroteInReceive = false;
+  /** Bytes of the largest UDP payload received: a bound on any datagram quiche hands out. */
+  #largestPacketIn = 1500;
+  /** quiche's datagram size limit (-1: ask); settled once the handshake is done, asked again until then. */
+  #maxDatagram = -1;
   readonly #timers = new ConnTimers(
+    () => this.#conn.timeout(),
     () => this.#onDeadline(),
     () => {
       if (!this.#removed) this.#owner.output.schedule(this);
@@ -92,7 +98,8 @@ export class QuicConn implements QuicConnection {
 
   get maxDatagramSize(): number {
     if (this.#closeInfo !== null) return 0;
-    return this.#conn.dgramMaxWritableLen() ?? 0;
+    if (this.#maxDatagram < 0) this.#maxDatagram = this.#conn.dgramMaxWritableLen() ?? 0;
+    return this.#maxDatagram;
   }
 
   /** quiche's counters for this connection (packets, bytes, losses, peer transport parameters). */
@@ -124,6 +131,7 @@ export class QuicConn implements QuicConnection {
 
   /** Internal: feeds one UDP payload to quiche and handles what it produced. */
   receive(packet: Buffer): void {
+    if (packet.length > this.#largestPacketIn) this.#largestPacketIn = packet.length;
     this.#inReceive = true;
     try {
       try {
@@ -153,6 +161,7 @@ export class QuicConn implements QuicConnection {
   /** Internal: writes out everything quiche wants to send, then re-arms the timer. */
   flush(): void {
     this.#timers.ackSent();
+    if (!this.#established) this.#maxDatagram = -1;
     if (this.#removed) return;
     try {
       this.#owner.output.sendFrom(this.#conn, this.remote.port, this.remote.host);
@@ -244,11 +253,10 @@ export class QuicConn implements QuicConnection {
 
   sendDatagram(data: Uint8Array): boolean {
     if (this.#closeInfo !== null) return false;
-    const max = this.#conn.dgramMaxWritableLen();
-    if (max === null || data.length > max) return false;
-    if (this.#conn.isDgramSendQueueFull()) return false;
+    if (data.length > this.maxDatagramSize) return false;
     try {
-      this.#conn.dgramSend(data);
+      // null: the send queue is full
+      if (this.#conn.dgramSend(data) === null) return false;
     } catch {
       return false;
     }
@@ -296,20 +304,19 @@ export class QuicConn implements QuicConnection {
   #processEvents(): void {
     const conn = this.#conn;
     if (this.#closeInfo !== null) return;
-    // readable()/writable() allocate native iterators (costly to collect): only ask when there is something to find.
+    // Datagrams first: quiche's isReadable() is also true while datagrams wait, and readable() allocates a
+    // native iterator (three native functions, costly to make and to collect), so it is asked only when a
+    // stream has data.
+    const datagrams = takeDatagrams(conn, this.#largestPacketIn);
     if (conn.isReadable()) {
       for (const id of conn.readable()) {
         this.#drainStream(id);
         if (this.#closeInfo !== null) return;
       }
     }
-    while (this.#closeInfo === null) {
-      // dgramRecv into scratch + a JS copy: dgramRecvVec's native-backed buffers are costly to collect
-      const n = conn.dgramRecv(scratch);
-      if (n === null) break;
-      const d = scratch.slice(0, n);
-      if (this.ondatagram) this.#call(() => this.ondatagram?.(d));
-    }
+    // Delivered after the stream data that came with them, as quiche received them.
+    if (datagrams instanceof Uint8Array) this.#deliverDatagram(datagrams);
+    else if (datagrams !== null) for (const d of datagrams) this.#deliverDatagram(d);
     // A STOP_SENDING on a stream we are not blocked on is reported on the next write to it.
     if (this.#closeInfo !== null || this.#blocked.size === 0) return;
     for (const id of conn.writable()) {
@@ -323,6 +330,15 @@ export class QuicConn implements QuicConnection {
       }
       if (this.#blocked.delete(id)) this.#call(() => this.onstreamwritable?.(id));
       if (this.#closeInfo !== null) return;
+    }
+  }
+
+  #deliverDatagram(d: Uint8Array): void {
+    if (this.#closeInfo !== null) return;
+    try {
+      this.ondatagram?.(d);
+    } catch (err) {
+      this.#owner.callbackError(err);
     }
   }
 
@@ -369,16 +385,12 @@ export class QuicConn implements QuicConnection {
 
   #checkClosed(): void {
     const conn = this.#conn;
-    if (this.#closeInfo === null && (conn.isClosed() || conn.isDraining())) {
-      const peer = conn.peerError();
-      const local = conn.localError();
-      if (peer) this.#fireClose({ code: peer.errorCode, reason: dec.decode(peer.reason), local: false });
-      else if (conn.isTimedOut()) this.#fireClose({ code: 0, reason: 'idle timeout', local: true });
-      else if (local)
-        this.#fireClose({ code: local.errorCode, reason: dec.decode(local.reason), local: true });
-      else this.#fireClose({ code: 0, reason: 'closed', local: true });
+    let closed = conn.isClosed();
+    if (this.#closeInfo === null && (closed || conn.isDraining())) {
+      this.#fireClose(closeInfoOf(conn));
+      closed = conn.isClosed();
     }
-    if (conn.isClosed() && !this.#removed) {
+    if (closed && !this.#removed) {
       this.#removed = true;
       this.#timers.clear();
       this.#owner.removed(this);

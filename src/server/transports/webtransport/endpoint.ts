@@ -1,6 +1,6 @@
 // The server's QUIC endpoint: one UDP socket, connection lookup by CID, version negotiation, limits, cleanup.
 import { randomBytes } from 'node:crypto';
-import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import type { RemoteInfo, Socket } from 'node:dgram';
 import { isIPv6 } from 'node:net';
 import { NetloomError, toNetloomError } from '../../../codec/errors.js';
 import { CertificateManager, type CertificateMaterial } from './certificates.js';
@@ -14,7 +14,7 @@ import {
 } from './config.js';
 import { QuicConn, type QuicConnOwner } from './connection.js';
 import type { QuicConnection } from './quic.js';
-import { cidKey, LOCAL_CID_LEN, PacketOutput, shortHeaderDcidKey } from './udp.js';
+import { cidKey, createUdpSocket, LOCAL_CID_LEN, PacketOutput, shortHeaderDcidKey } from './udp.js';
 
 export interface QuicEndpointOptions extends QuicTransportOptions {
   /** Address to bind. Default '127.0.0.1' (loopback only, safe for tests); use '0.0.0.0' or '::' to serve others. */
@@ -140,7 +140,7 @@ export class QuicEndpoint {
       );
       owns = true;
     }
-    const socket = createSocket({ type: isIPv6(host) ? 'udp6' : 'udp4' });
+    const socket = createUdpSocket(isIPv6(host));
     try {
       await new Promise<void>((resolve, reject) => {
         socket.once('error', reject);

@@ -29,7 +29,7 @@ import {
   uniRoute,
 } from './h3-routes.js';
 import { PendingStreams } from './pending-streams.js';
-import { DEFAULT_MAX_HEADER_LIST_BYTES, decodeFieldSection, encodeFieldSection } from './qpack.js';
+import { DEFAULT_MAX_HEADER_LIST_BYTES, encodeFieldSection } from './qpack.js';
 import type { QuicConnection } from './quic.js';
 import { encodeOurSettings, type H3Settings } from './settings.js';
 import { StreamWriter } from './stream-writer.js';

@@ -1,8 +1,23 @@
-// Helpers around quiche's binding: its error strings (stream reset/stopped codes) and bounded close reasons.
+// Helpers around quiche's binding: its error strings (stream reset/stopped codes), close reasons both ways.
+import type { Connection } from './config.js';
 
 /** Largest close reason we send (bytes); longer ones are cut at a character boundary. */
 export const MAX_REASON_BYTES = 256;
 const enc = new TextEncoder();
+const dec = new TextDecoder('utf-8', { fatal: false });
+
+/** How a QUIC connection ended, as `onclose` reports it. */
+export type CloseInfo = { code: number; reason: string; local: boolean };
+
+/** Why a closed or draining connection ended: the peer's error, an idle timeout, our own error, or none. */
+export function closeInfoOf(conn: Connection): CloseInfo {
+  const peer = conn.peerError();
+  if (peer) return { code: peer.errorCode, reason: dec.decode(peer.reason), local: false };
+  if (conn.isTimedOut()) return { code: 0, reason: 'idle timeout', local: true };
+  const local = conn.localError();
+  if (local) return { code: local.errorCode, reason: dec.decode(local.reason), local: true };
+  return { code: 0, reason: 'closed', local: true };
+}
 
 export function errorText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);

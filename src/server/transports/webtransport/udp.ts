@@ -1,5 +1,7 @@
 // UDP plumbing shared by the QUIC endpoint and client: packet output from quiche, batched flushes, CID extraction.
-import type { Socket } from 'node:dgram';
+import { createSocket, type Socket, type SocketOptions } from 'node:dgram';
+import { lookup as dnsLookup } from 'node:dns';
+import { isIP } from 'node:net';
 import type { Connection } from './config.js';
 
 /** Length of the connection ids this library chooses (server source ids and client source ids). */
@@ -7,9 +9,25 @@ export const LOCAL_CID_LEN = 16;
 
 const ARENA_BYTES = 64 * 1024;
 
+/**
+ * A UDP socket whose sends to an IP address skip `dns.lookup` (by default every `send` goes through it and a
+ * `process.nextTick`); QUIC here only sends to addresses taken from received packets or checked by the caller.
+ */
+export function createUdpSocket(v6: boolean): Socket {
+  return createSocket({ type: v6 ? 'udp6' : 'udp4', lookup: ipLookup });
+}
+
+const ipLookup: NonNullable<SocketOptions['lookup']> = (address, options, callback) => {
+  const family = isIP(address);
+  if (family !== 0) callback(null, address, family);
+  else dnsLookup(address, options, callback);
+};
+
 /** Anything the output loop can flush. */
 export interface Flushable {
   flush(): void;
+  /** PacketOutput's bookkeeping: true while a flush of this one is queued. */
+  flushQueued: boolean;
 }
 
 /** Counters for one UDP socket. */
@@ -18,6 +36,7 @@ export interface UdpCounters {
   bytesIn: number;
   packetsOut: number;
   bytesOut: number;
+  /** Sends that threw (asynchronous failures are not reported: to QUIC they are lost packets). */
   sendErrors: number;
 }
 
@@ -33,12 +52,11 @@ export class PacketOutput {
   readonly #slot: number;
   #arena: Buffer = Buffer.allocUnsafe(ARENA_BYTES);
   #offset = 0;
-  readonly #dirty = new Set<Flushable>();
+  /** The arena from `#offset` on, one packet long, for quiche to write the next packet into. */
+  #slotView: Buffer | null = null;
+  readonly #dirty: Flushable[] = [];
   #immediate: NodeJS.Immediate | null = null;
   #closed = false;
-  readonly #onSendError = (err: Error | null): void => {
-    if (err) this.counters.sendErrors++;
-  };
 
   constructor(socket: Socket, maxPacket: number) {
     this.#socket = socket;
@@ -47,8 +65,9 @@ export class PacketOutput {
 
   /** Asks for `c.flush()` after the current batch of socket events. */
   schedule(c: Flushable): void {
-    if (this.#closed) return;
-    this.#dirty.add(c);
+    if (this.#closed || c.flushQueued) return;
+    c.flushQueued = true;
+    this.#dirty.push(c);
     if (this.#immediate === null) this.#immediate = setImmediate(this.#run);
   }
 
@@ -60,17 +79,22 @@ export class PacketOutput {
       if (ARENA_BYTES - this.#offset < this.#slot) {
         this.#arena = Buffer.allocUnsafe(ARENA_BYTES);
         this.#offset = 0;
+        this.#slotView = null;
       }
       const start = this.#offset;
-      const r = conn.send(this.#arena.subarray(start, start + this.#slot));
+      // The view stays valid until a packet is written into it (the last call of each flush writes none).
+      this.#slotView ??= this.#arena.subarray(start, start + this.#slot);
+      const r = conn.send(this.#slotView);
       if (r === null) break;
       const len = r[0];
       this.#offset += len;
+      this.#slotView = null;
       n++;
       this.counters.packetsOut++;
       this.counters.bytesOut += len;
       try {
-        this.#socket.send(this.#arena, start, len, port, host, this.#onSendError);
+        // No callback: with one, every packet costs a process.nextTick; a failed send is a lost packet to QUIC.
+        this.#socket.send(this.#arena, start, len, port, host);
       } catch {
         this.counters.sendErrors++;
       }
@@ -91,22 +115,26 @@ export class PacketOutput {
 
   readonly #run = (): void => {
     this.#immediate = null;
-    for (const c of this.#dirty) {
-      this.#dirty.delete(c);
+    const dirty = this.#dirty;
+    // A flush may queue more (itself included, once it ran): they run in this pass too.
+    for (let i = 0; i < dirty.length; i++) {
+      const c = dirty[i]!;
+      c.flushQueued = false;
       c.flush();
     }
+    dirty.length = 0;
   };
 }
 
 /**
- * The destination connection id of a short-header packet as a map key, or null when the packet cannot be one.
- * Long-header packets go through quiche's `Header.fromSlice` instead.
+ * The destination connection id of a short-header packet as a map key (the same string `cidKey` gives),
+ * or null when the packet cannot be one. Long-header packets go through quiche's `Header.fromSlice` instead.
  */
-export function shortHeaderDcidKey(packet: Uint8Array, cidLen: number): string | null {
+export function shortHeaderDcidKey(packet: Buffer, cidLen: number): string | null {
   if (packet.length < 1 + cidLen + 1) return null;
   const first = packet[0]!;
   if ((first & 0x80) !== 0 || (first & 0x40) === 0) return null;
-  return cidKey(packet, 1, 1 + cidLen);
+  return packet.toString('latin1', 1, 1 + cidLen);
 }
 
 /** A connection id as a compact string map key. */
