@@ -263,7 +263,7 @@ export class RoomPeers<P = unknown> {
     const s = this.setupValue;
     return {
       pingIntervalMs: s?.pingIntervalMs ?? 250,
-      idleTimeoutMs: s?.idleTimeoutMs ?? 1_000,
+      idleTimeoutMs: s?.idleTimeoutMs ?? 700,
       connectTimeoutMs: s?.connectTimeoutMs ?? 10_000,
     };
   }
