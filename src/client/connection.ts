@@ -19,7 +19,8 @@ import type { Clock, TimerHandle } from '../shared/clock.js';
 import { SERVER_PEER } from '../signaling/hub.js';
 import { encodeSignal, type IceServer, parseSignal } from '../signaling/messages.js';
 import type { ConnectionOptions, RoomBinding, SessionMessage, TransportChange } from './connection-types.js';
-import { asNetloomError, codeOf, handshake } from './handshake.js';
+import { deliverRoomMessage, dispatchSessionMessage } from './dispatch.js';
+import { asNetloomError, handshake } from './handshake.js';
 import { type UpgradeEvent, Upgrader } from './upgrade.js';
 
 export type {
@@ -260,52 +261,18 @@ export class ServerConnection {
 
   private onMessage(message: Message, reliable: boolean): void {
     if (!('handle' in message)) {
-      const handlers = this.sessionHandlers.get(message.kind);
-      if (handlers) {
-        for (const fn of [...handlers]) {
-          try {
-            fn(message);
-          } catch (err) {
-            // a throwing handler must not break the session; report it out of band
-            setTimeout(() => {
-              throw err;
-            }, 0);
-          }
-        }
-      }
+      dispatchSessionMessage(this.sessionHandlers.get(message.kind), message);
       if (this.onsession) this.onsession(message);
       return;
     }
     const binding = this.bindings.get(message.handle);
     if (!binding) return;
-    switch (message.kind) {
-      case MessageKind.Room:
-        binding.message(message.op, message.payload, reliable);
-        return;
-      case MessageKind.Presence:
-        binding.presence(message.joins, message.leaves);
-        return;
-      case MessageKind.RoomState:
-        binding.state(message.reset, message.changes);
-        return;
-      case MessageKind.Peer:
-        binding.peer?.(message, reliable);
-        return;
-      case MessageKind.Joined:
-        binding.joined(message);
-        return;
-      case MessageKind.JoinFailed:
-        this.bindings.delete(message.handle);
-        binding.joinFailed(new NetloomError(codeOf(message.code), message.message));
-        this.closeIfEmpty();
-        return;
-      case MessageKind.Left:
-        this.bindings.delete(message.handle);
-        binding.left(message.code, message.reason);
-        this.closeIfEmpty();
-        return;
-      default:
-        this.fail('frame_malformed', 'message kind not expected from a server');
+    const forget = () => this.bindings.delete(message.handle);
+    const outcome = deliverRoomMessage(binding, message, reliable, forget);
+    if (outcome === 'ended') {
+      this.closeIfEmpty();
+    } else if (outcome === 'unexpected') {
+      this.fail('frame_malformed', 'message kind not expected from a server');
     }
   }
 

@@ -1,7 +1,5 @@
 // ControlPlane: rooms (create, list, lock, destroy), joinOrCreate and seat reservations on a Driver and a RoomRunner.
 import { NetloomError } from '../codec/errors.js';
-import type { StateChange } from '../codec/frames.js';
-import type { Clock } from '../shared/clock.js';
 import type { RunningRoom } from './cluster/types.js';
 import {
   checkData,
@@ -12,56 +10,34 @@ import {
 } from './control/room-meta.js';
 import type {
   CheckedJoin,
+  ControlPlaneDeps,
   CreateRoomOptions,
   JoinOrCreateOptions,
   RedeemOptions,
   ReserveOptions,
   SeatReservation,
+  SharedRooms,
 } from './control/types.js';
-import type { Driver, NewRoom, RoomFilter, RoomRecord } from './drivers/driver.js';
+import type { NewRoom, RoomFilter, RoomRecord } from './drivers/driver.js';
 import { checkIdentity, type Identity } from './identity.js';
-import type { Logger, Metrics } from './metrics.js';
 import type { AnyProtocol, RoomDefinition } from './rooms/define.js';
-import type { MemberPort, RoomHost, RoomRunner } from './rooms/host.js';
+import type { MemberPort, RoomHost } from './rooms/host.js';
 import { randomRoomId } from './rooms/ids.js';
 import type { RoomMember } from './rooms/presence.js';
-import { EndedRooms, type EndedRoomsOptions } from './rooms/tombstones.js';
-import { claimsIdentity, randomId, type SeatSigner } from './seats.js';
+import { EndedRooms } from './rooms/tombstones.js';
+import { claimsIdentity, randomId } from './seats.js';
 
 export type {
   CheckedJoin,
+  ControlPlaneDeps,
   CreateRoomOptions,
   JoinOrCreateOptions,
   RedeemOptions,
   ReserveOptions,
   SeatHolder,
   SeatReservation,
+  SharedRooms,
 } from './control/types.js';
-
-export interface ControlPlaneDeps {
-  rooms: Record<string, RoomDefinition<AnyProtocol, unknown, unknown>>;
-  driver: Driver;
-  runner: RoomRunner;
-  signer: SeatSigner;
-  nodeId: string;
-  clock: Clock;
-  /** Wall clock for token expiry (ms since the epoch); injectable for tests. */
-  now: () => number;
-  seatTtlMs: number;
-  /** Most rooms of one type (default 1,000): past it, creating one fails with `room_limit`. */
-  maxRoomsPerType?: number;
-  roomMetadata?: Partial<RoomMetadataLimits>;
-  /** Ids of ended rooms with `tombstone: true` (relayed matches), refused with `match_ended`. */
-  endedRooms?: Partial<EndedRoomsOptions>;
-  log: Logger;
-  metrics: Metrics;
-}
-
-/** Where a cluster takes what outlives a node's memory: ended matches and shared room state. */
-export interface SharedRooms {
-  ended(roomId: string): void;
-  state(roomId: string, changes: StateChange[]): void;
-}
 
 /** The in-process side of the control plane; HTTP routes and the backend SDK both call it. */
 export class ControlPlane {

@@ -1,6 +1,14 @@
 // Types of the control plane's API: seat reservations, create/join options, and who redeems seats.
-import type { RoomTags } from '../drivers/driver.js';
+import type { StateChange } from '../../codec/frames.js';
+import type { Clock } from '../../shared/clock.js';
+import type { Driver, RoomTags } from '../drivers/driver.js';
 import type { Identity, Json } from '../identity.js';
+import type { Logger, Metrics } from '../metrics.js';
+import type { AnyProtocol, RoomDefinition } from '../rooms/define.js';
+import type { RoomRunner } from '../rooms/host.js';
+import type { EndedRoomsOptions } from '../rooms/tombstones.js';
+import type { SeatSigner } from '../seats.js';
+import type { RoomMetadataLimits } from './room-meta.js';
 
 /** What a client needs to take a reserved seat. */
 export interface SeatReservation {
@@ -60,4 +68,29 @@ export interface RedeemOptions {
   expectedRoomId?: string;
   /** The session redeeming: a seat for another user is refused with `forbidden`; the first identity sticks. */
   holder?: SeatHolder;
+}
+
+export interface ControlPlaneDeps {
+  rooms: Record<string, RoomDefinition<AnyProtocol, unknown, unknown>>;
+  driver: Driver;
+  runner: RoomRunner;
+  signer: SeatSigner;
+  nodeId: string;
+  clock: Clock;
+  /** Wall clock for token expiry (ms since the epoch); injectable for tests. */
+  now: () => number;
+  seatTtlMs: number;
+  /** Most rooms of one type (default 1,000): past it, creating one fails with `room_limit`. */
+  maxRoomsPerType?: number;
+  roomMetadata?: Partial<RoomMetadataLimits>;
+  /** Ids of ended rooms with `tombstone: true` (relayed matches), refused with `match_ended`. */
+  endedRooms?: Partial<EndedRoomsOptions>;
+  log: Logger;
+  metrics: Metrics;
+}
+
+/** Where a cluster takes what outlives a node's memory: ended matches and shared room state. */
+export interface SharedRooms {
+  ended(roomId: string): void;
+  state(roomId: string, changes: StateChange[]): void;
 }
