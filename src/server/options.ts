@@ -50,6 +50,11 @@ export interface NetloomOptions extends NetloomExtensionOptions {
   now?: () => number;
   session?: {
     handshakeTimeoutMs?: number;
+    /**
+     * Interval of the server's own PINGs, which measure each session's round-trip time for room code
+     * (`room.rttOf(client)`, `relayedRoom({ host: 'rtt' })`); default 5,000 ms, 0 turns them off.
+     */
+    rttProbeMs?: number;
     pingIntervalMs?: number;
     idleTimeoutMs?: number;
     emptySessionMs?: number;

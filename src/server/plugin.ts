@@ -63,6 +63,7 @@ async function netloomPlugin(app: FastifyInstance, options: NetloomOptions): Pro
     {
       handshakeTimeoutMs: options.session?.handshakeTimeoutMs ?? 5_000,
       pingIntervalMs: options.session?.pingIntervalMs ?? 2_000,
+      rttProbeMs: options.session?.rttProbeMs,
       idleTimeoutMs: options.session?.idleTimeoutMs ?? 6_000,
       emptySessionMs: options.session?.emptySessionMs ?? 10_000,
       frameLimits,

@@ -212,7 +212,10 @@ describe('relayed match host', () => {
 
   it("in 'rtt' mode with no RTT measured, falls back to join order", async () => {
     // Pings off: no member has a measurement, so the election is the deterministic join order.
-    await start({ host: 'rtt' }, { session: { limits: { messagesPerSecond: 0 }, pingIntervalMs: 0 } });
+    await start(
+      { host: 'rtt' },
+      { session: { limits: { messagesPerSecond: 0 }, pingIntervalMs: 0, rttProbeMs: 0 } },
+    );
     const a = watch(await client().createMatch());
     const b = watch(await client().joinMatch(a.match.id));
     const c = watch(await client().joinMatch(a.match.id));
@@ -221,6 +224,40 @@ describe('relayed match host', () => {
     await until(() => b.hosts.length === 2 && c.hosts.length === 2, 5_000, 'new host');
     expect(b.hosts).toEqual([hostOf(a, 1), hostOf(b, 2)]);
     expect(c.hosts).toEqual(b.hosts);
+  });
+
+  it("in 'rtt' mode elects the member with the lowest measured round-trip time", async () => {
+    let handle: { clients: ReadonlyMap<string, unknown>; rttOf(c: never): number | undefined } | null = null;
+    const base = relayedRoom({ host: 'rtt' });
+    app = await createServer({
+      rooms: {
+        match: {
+          ...base,
+          onCreate(room, options) {
+            handle = room as unknown as typeof handle;
+            return base.onCreate?.(room as never, options);
+          },
+        },
+      },
+      session: { limits: { messagesPerSecond: 0 }, rttProbeMs: 50 },
+    });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    const a = watch(await client().createMatch());
+    // b joined before c but its link is 40 ms slower each way.
+    const slow = client({ wrapLink: (link) => conditionLink(link, { latencyMs: 40 }) });
+    const b = watch(await slow.joinMatch(a.match.id));
+    const c = watch(await client().joinMatch(a.match.id));
+    const measured = () => {
+      const room = handle;
+      if (!room) return false;
+      return [...room.clients.values()].every((m) => (room.rttOf(m as never) ?? 0) > 0);
+    };
+    await until(measured, 10_000, 'every member measured');
+    await a.match.leave();
+    await until(() => b.hosts.length === 2 && c.hosts.length === 2, 5_000, 'new host');
+    expect(c.hosts).toEqual([hostOf(a, 1), hostOf(c, 2)]);
+    expect(b.hosts).toEqual(c.hosts);
   });
 
   it('refuses a bad host mode', () => {

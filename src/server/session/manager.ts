@@ -28,6 +28,11 @@ export interface SessionManagerOptions {
   idleTimeoutMs: number;
   /** A session with no room for this long is closed (default 10,000 ms). */
   emptySessionMs: number;
+  /**
+   * Interval of the server's own PINGs, which measure each session's round-trip time for room code
+   * (`room.rttOf(client)`, `relayedRoom({ host: 'rtt' })`); default 5,000 ms, 0 turns them off.
+   */
+  rttProbeMs?: number;
   frameLimits: FrameLimits;
   /** Per-client message size and rate limits (default DEFAULT_CLIENT_LIMITS). */
   limits?: ClientLimits;
@@ -201,9 +206,9 @@ export class SessionManager {
       limits: this.options.limits,
       coreOptions: {
         ...this.options.core,
-        // Clients ping (at the interval WELCOME gives them) and the server answers; a server ping
-        // would double that traffic for nothing, since any frame keeps the idle timer fed.
-        pingIntervalMs: 0,
+        // Clients ping (at the interval WELCOME gives them) and the server answers, which keeps the
+        // idle timers fed. The server pings rarely, only to know each session's round-trip time.
+        pingIntervalMs: this.options.rttProbeMs ?? 5_000,
         allocate: (size: number) => Buffer.allocUnsafe(size),
       },
       join: (s: ServerSession, seat: string, port: MemberPort) =>
