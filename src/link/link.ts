@@ -52,6 +52,13 @@ export interface Link {
    * The caller gives up those bytes; the frame after them is not modified.
    */
   sendWithSpare?(channel: Channel, buffer: Uint8Array): boolean;
+  /**
+   * Optional: the sends until `uncork` may be written to the network together (one syscall, one packet).
+   * Calls nest in pairs; the session brackets a waiting ACK or PING and the data frame it rides with.
+   */
+  cork?(): void;
+  /** Ends a `cork`: what was held goes out now. */
+  uncork?(): void;
   /** Closes the link; `onclose` fires once with `local: true`. Idempotent. */
   close(code?: ErrorCode | 'normal', reason?: string): void;
   /** Called for every frame received, in order per channel. The frame is only valid during the call. */

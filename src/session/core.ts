@@ -2,8 +2,16 @@
 
 import { NetloomError } from '../codec/errors.js';
 import { encodeFrame, encodeRoomFrame, type Frame, FrameKind, type Message } from '../codec/frames.js';
-import { type ChannelCounters, FRAME_SPARE_BYTES, type Link, sendSpared, withSpare } from '../link/link.js';
+import {
+  type Channel,
+  type ChannelCounters,
+  FRAME_SPARE_BYTES,
+  type Link,
+  sendSpared,
+  withSpare,
+} from '../link/link.js';
 import { type Clock, systemClock, type TimerHandle } from '../shared/clock.js';
+import { Pinger } from './pinger.js';
 
 /** Tunables of the sequencing core; each has a default. */
 export interface SessionCoreOptions {
@@ -15,6 +23,12 @@ export interface SessionCoreOptions {
   ackDelayMs: number;
   /** Interval between PINGs while a link is attached (default 1000 ms; 0 disables). */
   pingIntervalMs: number;
+  /**
+   * A timed PING waits up to this long for a data frame to ride with (default 50 ms): it goes out just
+   * before that frame, in the same turn, so a transport that packs one turn's writes together (QUIC, a
+   * corked socket) sends one packet instead of two. Round-trip time is still measured from the real send.
+   */
+  pingHoldMs: number;
   clock: Clock;
   /**
    * Allocates frame buffers. The server passes Node's pooled `Buffer.allocUnsafe`, which costs a
@@ -28,6 +42,7 @@ export const DEFAULT_SESSION_CORE_OPTIONS: SessionCoreOptions = {
   ackEveryFrames: 16,
   ackDelayMs: 20,
   pingIntervalMs: 1000,
+  pingHoldMs: 50,
   clock: systemClock,
   allocate: (size) => new Uint8Array(size),
 };
@@ -78,11 +93,7 @@ export class SessionCore {
   private ackTimer: TimerHandle | null = null;
   private unreliableSeq = 0;
   private lastUnreliable = -1;
-  private pingTimer: TimerHandle | null = null;
-  private pingId = 0;
-  private readonly pingsInFlight = new Map<number, number>();
-  private rtt = 0;
-  private rttSamples = 0;
+  private readonly pinger: Pinger;
   private loss = 0;
   private resent = 0;
   private staleDropped = 0;
@@ -94,6 +105,7 @@ export class SessionCore {
 
   constructor(options: Partial<SessionCoreOptions> = {}) {
     this.options = { ...DEFAULT_SESSION_CORE_OPTIONS, ...options };
+    this.pinger = new Pinger(this.options, () => this.link);
   }
 
   /** Highest reliable sequence number delivered so far (0 = none). */
@@ -121,7 +133,7 @@ export class SessionCore {
       sendSpared(link, 'reliable', spared);
     }
     if (this.delivered > this.ackSent) this.sendAck();
-    this.schedulePing();
+    this.pinger.start();
   }
 
   /** Highest reliable sequence number the peer has acknowledged (0 = none). */
@@ -142,15 +154,14 @@ export class SessionCore {
   /** Changes the PING interval (0 disables); applies from the next PING on. */
   setPingInterval(ms: number): void {
     this.options.pingIntervalMs = ms;
-    if (this.link) this.schedulePing();
+    if (this.link) this.pinger.start();
   }
 
   /** Stops using the current link (it died or is being replaced). Reliable frames stay buffered. */
   detach(): void {
     this.link = null;
     this.clearTimer('ackTimer');
-    this.clearTimer('pingTimer');
-    this.pingsInFlight.clear();
+    this.pinger.stop();
   }
 
   /** Sends a room message; see `sendMessage`. */
@@ -231,17 +242,9 @@ export class SessionCore {
       case FrameKind.Ping:
         this.link?.send('reliable', encodeFrame({ kind: FrameKind.Pong, id: frame.id }));
         return;
-      case FrameKind.Pong: {
-        const sentAt = this.pingsInFlight.get(frame.id);
-        if (sentAt === undefined) return;
-        this.pingsInFlight.delete(frame.id);
-        const sample = this.options.clock.now() - sentAt;
-        // A plain mean over the first 8 samples (so one slow first ping, taken while a page loads, fades
-        // fast), then an exponentially weighted mean with weight 1/8 as in TCP's SRTT.
-        this.rttSamples++;
-        this.rtt += (sample - this.rtt) / Math.min(this.rttSamples, 8);
+      case FrameKind.Pong:
+        this.pinger.pong(frame.id);
         return;
-      }
       default:
         return;
     }
@@ -249,18 +252,12 @@ export class SessionCore {
 
   /** Sends a PING now (also done on a timer while attached). */
   ping(): void {
-    const link = this.link;
-    if (!link) return;
-    const id = ++this.pingId;
-    this.pingsInFlight.set(id, this.options.clock.now());
-    if (this.pingsInFlight.size > 16)
-      this.pingsInFlight.delete(this.pingsInFlight.keys().next().value as number);
-    link.send('reliable', encodeFrame({ kind: FrameKind.Ping, id }));
+    this.pinger.ping();
   }
 
   stats(): SessionStats {
     return {
-      rtt: this.rtt,
+      rtt: this.pinger.rtt,
       loss: this.loss,
       bytesIn: { ...this.bytesIn },
       bytesOut: { ...this.bytesOut },
@@ -297,17 +294,39 @@ export class SessionCore {
     const link = this.link;
     if (!link) return true;
     this.bytesOut.reliable += spared.length - FRAME_SPARE_BYTES;
-    sendSpared(link, 'reliable', spared);
+    if (this.ackTimer !== null || this.pinger.due) this.sendWithControl(link, 'reliable', spared);
+    else sendSpared(link, 'reliable', spared);
     return true;
   }
 
   private sendUnreliableFrame(spared: Uint8Array): boolean {
     const link = this.link;
     if (!link || this.failed) return false;
-    if (!sendSpared(link, 'unreliable', spared)) return false;
+    if (
+      !(this.ackTimer !== null || this.pinger.due
+        ? this.sendWithControl(link, 'unreliable', spared)
+        : sendSpared(link, 'unreliable', spared))
+    )
+      return false;
     this.messagesOut.unreliable++;
     this.bytesOut.unreliable += spared.length - FRAME_SPARE_BYTES;
     return true;
+  }
+
+  /**
+   * Sends a waiting ACK and a waiting timed PING just before a data frame, in one turn and inside one
+   * `cork`/`uncork` of the link, so that they share its packet or write (acknowledgements are cumulative:
+   * sending one early only makes it more recent).
+   */
+  private sendWithControl(link: Link, channel: Channel, spared: Uint8Array): boolean {
+    link.cork?.();
+    try {
+      if (this.ackTimer !== null) this.sendAck();
+      if (this.pinger.due) this.pinger.ping();
+      return sendSpared(link, channel, spared);
+    } finally {
+      link.uncork?.();
+    }
   }
 
   private trimAck(lastReceived: number): void {
@@ -362,18 +381,7 @@ export class SessionCore {
     link.send('reliable', encodeFrame({ kind: FrameKind.Ack, lastReceived: this.delivered }));
   }
 
-  private schedulePing(): void {
-    this.clearTimer('pingTimer');
-    const every = this.options.pingIntervalMs;
-    if (every <= 0) return;
-    const tick = () => {
-      this.pingTimer = this.options.clock.setTimeout(tick, every);
-      this.ping();
-    };
-    this.pingTimer = this.options.clock.setTimeout(tick, Math.min(every, 100));
-  }
-
-  private clearTimer(name: 'ackTimer' | 'pingTimer'): void {
+  private clearTimer(name: 'ackTimer'): void {
     const handle = this[name];
     if (handle !== null) {
       this.options.clock.clearTimeout(handle);

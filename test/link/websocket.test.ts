@@ -326,3 +326,33 @@ describe('copy-free sends (sendWithSpare)', () => {
     }
   });
 });
+
+describe('corked sends', () => {
+  it('writes the frames sent between cork and uncork to the TCP socket in one writev, intact', async () => {
+    const s = await server();
+    const { socket: peer } = await rawClient(s.url);
+    const { link, socket } = await s.accept();
+    const tcp = netSocket(socket) as Socket & { _writev: (...args: unknown[]) => unknown };
+    let writevs = 0;
+    const writev = tcp._writev.bind(tcp);
+    tcp._writev = (...args: unknown[]) => {
+      writevs++;
+      return writev(...args);
+    };
+    const got: Buffer[] = [];
+    peer.on('message', (data: Buffer) => got.push(data));
+    const ack = makeFrame(1, 3);
+    const state = makeFrame(2, 40);
+    const spared = new Uint8Array(FRAME_SPARE_BYTES + state.length);
+    spared.set(state, FRAME_SPARE_BYTES);
+    if (!link.cork || !link.uncork || !link.sendWithSpare) throw new Error('link cannot cork');
+    link.cork();
+    expect(link.send('reliable', ack)).toBe(true);
+    expect(link.sendWithSpare('unreliable', spared)).toBe(true);
+    link.uncork();
+    expect(writevs).toBe(1);
+    await until(() => got.length === 2, 5_000, 'both messages');
+    expect(new Uint8Array(got[0])).toEqual(new Uint8Array([0, ...ack]));
+    expect(new Uint8Array(got[1])).toEqual(new Uint8Array([1, ...state]));
+  });
+});

@@ -139,12 +139,75 @@ describe('SessionCore', () => {
     };
     a.attach(fake, 0);
     clock.advance(100);
+    expect(sent).toHaveLength(0); // the timed PING waits up to pingHoldMs for a data frame to ride with
+    clock.advance(50);
     const ping = decodeFrame(sent[sent.length - 1]);
     expect(ping.kind).toBe(FrameKind.Ping);
     clock.advance(40);
     if (ping.kind !== FrameKind.Ping) throw new Error('expected ping');
     a.receive({ kind: FrameKind.Pong, id: ping.id }, 2);
     expect(a.stats().rtt).toBe(40);
+    a.dispose();
+  });
+
+  it('sends a waiting PING and ACK just before the next data frame, inside one cork', () => {
+    const clock = new ManualClock();
+    const a = new SessionCore({ pingIntervalMs: 1000, ackDelayMs: 20, clock });
+    const log: string[] = [];
+    const sent: Uint8Array[] = [];
+    let corked = 0;
+    const fake: Link = {
+      transport: 'webtransport',
+      isOpen: true,
+      bufferedBytes: 0,
+      send: (channel, f) => {
+        sent.push(f.slice());
+        log.push(`${corked > 0 ? 'corked ' : ''}${channel} ${decodeFrame(f).kind}`);
+        return true;
+      },
+      cork: () => {
+        corked++;
+      },
+      uncork: () => {
+        corked--;
+        log.push('uncork');
+      },
+      close() {},
+      onframe: null,
+      onclose: null,
+      stats: () => {
+        throw new Error('unused');
+      },
+    };
+    a.attach(fake, 0);
+    const message: Message = { kind: MessageKind.Room, handle: 1, op: 1, payload };
+    a.receive({ kind: FrameKind.Reliable, seq: 1, message }, 6);
+    a.receive({ kind: FrameKind.Reliable, seq: 2, message }, 6);
+    clock.advance(120); // the ping timer fired at 100 ms; the ACK of 2 would be due at 20 ms…
+    expect(log).toEqual([`reliable ${FrameKind.Ack}`]); // …and went alone: nothing was sent meanwhile
+    a.receive({ kind: FrameKind.Reliable, seq: 3, message }, 6);
+    clock.advance(5);
+    log.length = 0;
+    a.sendRoom(false, 1, 2, payload);
+    expect(log).toEqual([
+      `corked reliable ${FrameKind.Ack}`,
+      `corked reliable ${FrameKind.Ping}`,
+      `corked unreliable ${FrameKind.Unreliable}`,
+      'uncork',
+    ]);
+    const ack = decodeFrame(sent[sent.length - 3]);
+    expect(ack).toEqual({ kind: FrameKind.Ack, lastReceived: 3 });
+    const ping = decodeFrame(sent[sent.length - 2]);
+    if (ping.kind !== FrameKind.Ping) throw new Error('expected ping');
+    // Neither goes out again on its timer, and RTT counts from the real send.
+    log.length = 0;
+    clock.advance(60);
+    expect(log).toEqual([]);
+    a.receive({ kind: FrameKind.Pong, id: ping.id }, 2);
+    expect(a.stats().rtt).toBe(60);
+    // Nothing waiting: a data frame goes out alone, without a cork.
+    a.sendRoom(true, 1, 3, payload);
+    expect(log).toEqual([`reliable ${FrameKind.Reliable}`]);
     a.dispose();
   });
 });

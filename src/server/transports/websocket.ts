@@ -24,19 +24,27 @@ export * from '../../link/websocket-wire.js';
 
 /** The parts of a `ws` WebSocket the fast path relies on (checked once per socket). */
 interface WsInternals {
-  socket: { write(data: Uint8Array): boolean };
+  socket: { write(data: Uint8Array): boolean; cork(): void; uncork(): void };
   sender: { _state: number };
 }
 
 function wsInternals(socket: WebSocket): WsInternals | null {
   const inner = socket as unknown as {
-    _socket?: { write?: unknown };
+    _socket?: { write?: unknown; cork?: unknown; uncork?: unknown };
     _sender?: { _state?: unknown; _extensions?: object };
     extensions?: string;
   };
   const raw = inner._socket;
   const sender = inner._sender;
-  if (!raw || typeof raw.write !== 'function' || !sender || typeof sender._state !== 'number') return null;
+  if (
+    !raw ||
+    typeof raw.write !== 'function' ||
+    typeof raw.cork !== 'function' ||
+    typeof raw.uncork !== 'function' ||
+    !sender ||
+    typeof sender._state !== 'number'
+  )
+    return null;
   if (socket.extensions !== '' || Object.keys(sender._extensions ?? {}).length > 0) return null;
   return { socket: raw as WsInternals['socket'], sender: sender as WsInternals['sender'] };
 }
@@ -159,6 +167,15 @@ export class WebSocketServerLink implements Link {
     }
     this.count(channel, length);
     return true;
+  }
+
+  /** Holds the TCP socket's writes until `uncork`, so that they leave in one `writev` (one syscall). */
+  cork(): void {
+    this.raw?.socket.cork();
+  }
+
+  uncork(): void {
+    this.raw?.socket.uncork();
   }
 
   /** Decides whether a frame of `length` bytes may go out now (drops unreliable under congestion). */
