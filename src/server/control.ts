@@ -78,7 +78,7 @@ export class ControlPlane {
    * Creates a room of `type`. Throws `room_type_unknown`, `room_limit` (too many rooms of the type),
    * `request_invalid` (tags or data out of bounds), or what the room's onCreate throws.
    */
-  async create(type: string, create: CreateRoomOptions = {}): Promise<RoomRecord> {
+  async create(type: string, create: CreateRoomOptions = {}, unlisted = false): Promise<RoomRecord> {
     const definition = this.definition(type);
     const tags = checkTags(create.tags, this.meta);
     const data = checkData(create.data, this.meta);
@@ -94,7 +94,11 @@ export class ControlPlane {
       data,
       private: create.private === true,
     };
-    const created = await driver.createRoom(newRoom, this.maxRoomsPerType);
+    // `unlisted`: registered private until the caller took its seat (see createAndSeat).
+    const created = await driver.createRoom(
+      unlisted ? { ...newRoom, private: true } : newRoom,
+      this.maxRoomsPerType,
+    );
     if (created === 'limit') {
       metrics.inc('rooms_refused_limit');
       throw new NetloomError('room_limit', `at most ${this.maxRoomsPerType} rooms of type '${type}'`);
@@ -202,9 +206,13 @@ export class ControlPlane {
     expiresAt: number,
     joinData: unknown,
   ): Promise<SeatReservation> {
-    const record = await this.create(type, { tags: join.tags });
-    const result = await this.deps.driver.reserveSeat(record.id, seatId, expiresAt, this.deps.now());
+    // The room stays unlisted until this seat is reserved: in a cluster, other nodes' joinOrCreate
+    // would otherwise fill it first.
+    const record = await this.create(type, { tags: join.tags }, true);
+    const { driver } = this.deps;
+    const result = await driver.reserveSeat(record.id, seatId, expiresAt, this.deps.now());
     if (result !== 'ok') throw new NetloomError('room_full', `new room refused the seat: ${result}`);
+    if (this.registered.get(record.id)?.private === false) await driver.setPrivate(record.id, false);
     return this.authorizeSeat(record.id, type, seatId, expiresAt, joinData, join.identity);
   }
 

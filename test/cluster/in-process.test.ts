@@ -31,14 +31,11 @@ const board = defineRoom({
   },
 });
 
-async function startNode(nodeId: string, maxClients = 16): Promise<TestServer> {
+async function startNode(nodeId: string, maxClients = 16, only?: 'echo' | 'board'): Promise<TestServer> {
   const driver: Driver = await redisDriver({ url: redis.url, prefix });
+  const all = { echo: createEchoRoom(newEchoLog(), { maxClients }), match: relayedRoom(), board };
   const node = await startEchoServer({
-    rooms: {
-      echo: createEchoRoom(newEchoLog(), { maxClients }),
-      match: relayedRoom(),
-      board,
-    },
+    rooms: only === 'board' ? { board } : only === 'echo' ? { echo: all.echo } : all,
     driver,
     nodeId,
     seatSecret: SECRET,
@@ -250,6 +247,26 @@ describe('a cluster of three nodes on one Redis', () => {
     rooms[2].on('said', (m) => said.push(m.text));
     rooms[2].send('say', { n: 1, text: 'gg' });
     await until(() => said.length === 1, 5_000, 'echo in the matched room');
+  });
+
+  it('hands a joinOrCreate for a type this node does not run to a node that runs it', async () => {
+    prefix = `t${run++}:`;
+    const echoOnly = await startNode('n1', 16, 'echo');
+    const boardOnly = await startNode('n2', 16, 'board');
+    const ticket = await echoOnly.app.netloom.rooms.joinOrCreate('board', {});
+    expect(ticket.url).toBe(boardOnly.url);
+    expect(ticket.transports.websocket).toBe(`${boardOnly.url}/netloom/ws`);
+    const room = await client(echoOnly.url).joinOrCreate('board', {}, { protocol: echoProtocol });
+    expect((await echoOnly.app.netloom.rooms.get(room.id))?.nodeId).toBe('n2');
+    await expect(boardOnly.app.netloom.rooms.create('echo')).resolves.toMatchObject({ nodeId: 'n1' });
+    await expect(echoOnly.app.netloom.rooms.joinOrCreate('nowhere', {})).rejects.toMatchObject({
+      code: 'room_type_unknown',
+    });
+    await expect(
+      echoOnly.app.netloom.rooms.create('echo', { tags: { region: 'eu' } }),
+    ).resolves.toMatchObject({
+      nodeId: 'n1',
+    });
   });
 
   it('routes destroy to the owning node and answers room_lost for the rooms of a node that stopped heartbeating', async () => {

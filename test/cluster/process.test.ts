@@ -150,6 +150,9 @@ describe('three node processes sharing one redis-server', () => {
       ),
     );
     const joined = results.filter((r): r is PromiseFulfilledResult<EchoRoom> => r.status === 'fulfilled');
+    expect(
+      results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason)),
+    ).toEqual([]);
     expect(joined).toHaveLength(40);
     const perRoom = new Map<string, number>();
     for (const r of joined) perRoom.set(r.value.id, (perRoom.get(r.value.id) ?? 0) + 1);

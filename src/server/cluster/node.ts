@@ -174,7 +174,7 @@ export class ClusterNode {
    * The node a new room of `type` with `tags` should go to: among live nodes that run the type and
    * whose tags agree with the room's, the lowest `load / capacity`, then the fewest rooms, then
    * this node. This node when the registry cannot be read, or when it lists no fit and this node
-   * fits; else `node_unavailable`.
+   * fits; else `room_type_unknown` (no node runs the type) or `node_unavailable` (tags disagree).
    */
   async pick(type: string, tags: RoomTags = {}): Promise<string> {
     let nodes: NodeRecord[];
@@ -196,6 +196,9 @@ export class ClusterNode {
     if (best) return best.id;
     // None listed fits (this node may not be registered yet): this node, if it fits.
     if (this.deps.serves(type) && tagsAgree(this.options.tags, tags)) return this.deps.nodeId;
+    if (!this.deps.serves(type) && !nodes.some((node) => node.roomTypes.includes(type))) {
+      throw new NetloomError('room_type_unknown', `no node runs room type '${type}'`);
+    }
     throw new NetloomError('node_unavailable', `no live node runs room type '${type}' with those tags`);
   }
 

@@ -75,7 +75,8 @@ export class ClusterControl implements ControlApi {
       },
       'join-or-create': async (body) => {
         const b = body as { type: string; options: JoinOrCreateOptions };
-        return this.joinOrCreate(b.type, b.options);
+        // A seat reserved here gets this node's connect details; one from elsewhere has its own.
+        return this.ticket(await this.joinOrCreate(b.type, b.options));
       },
       'create-and-seat': async (body) => {
         const b = body as {
