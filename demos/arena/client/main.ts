@@ -102,7 +102,9 @@ async function start(): Promise<void> {
       demo.timings.upgraded = performance.now();
   });
 
-  const live = (): boolean => demo.status === 'connected' || demo.status === 'reconnecting';
+  // After a room_lost rejoin, the timers of the lost room find another room id and stay quiet.
+  const live = (): boolean =>
+    (demo.status === 'connected' || demo.status === 'reconnecting') && demo.roomId === room.id;
   demo.sendMarks = (count) => {
     for (let i = 0; i < count && live(); i++) room.send('mark', { n: ++demo.marksSent });
     return demo.marksSent;
@@ -166,6 +168,12 @@ async function start(): Promise<void> {
     demo.left = { code, reason };
     demo.error = reason || code;
     demo.events.push(`leave:${code}`);
+    // In a cluster, the room's server node died: back to the lobby (quick play or matchmaking) in one call.
+    if (code === 'room_lost') {
+      sprites.clear();
+      joining = false;
+      setTimeout(() => demo.join(), 500);
+    }
   });
   room.on('error', (err) => {
     demo.events.push(`error:${err.code}`);
@@ -183,6 +191,7 @@ async function start(): Promise<void> {
   }, 1000 / TICK_RATE);
 
   setInterval(() => {
+    if (demo.roomId !== room.id) return;
     const stats = room.stats();
     demo.rtt = stats.rtt;
     demo.transport = stats.transport;
