@@ -4,9 +4,8 @@ import { Redis } from 'ioredis';
 import { ClusterMatchmaker, type MatchmakerBackend } from '../src/server/matchmaker/index.js';
 import { Metrics, silentLogger } from '../src/server/metrics.js';
 import { systemClock } from '../src/shared/clock.js';
-import type { MatchTicketRequest } from '../src/shared/matchmaking.js';
-import { mulberry32 } from '../src/shared/random.js';
 import { startRedis } from '../test/helpers/redis.js';
+import { ticketWorkload } from './matchmaker-workload.js';
 
 const TICKETS = Number(process.env.TICKETS ?? 20_000);
 const NODES = Number(process.env.NODES ?? 3);
@@ -16,24 +15,7 @@ const CONCURRENCY = Number(process.env.CONCURRENCY ?? 32);
 /** Share of tickets whose result is long-polled (on another node than the one that filed it). */
 const WAIT_SHARE = Number(process.env.WAIT_SHARE ?? 1);
 
-const random = mulberry32(42);
-const regions = ['eu', 'us', 'asia', 'sa'];
-const modes = ['duel', 'squad', 'ffa'];
-
-function request(): MatchTicketRequest {
-  const region = regions[Math.floor(random() * regions.length)];
-  const mode = modes[Math.floor(random() * modes.length)];
-  const skill = Math.round(1500 + (random() + random() + random() - 1.5) * 800);
-  const party = random() < 0.1 ? ['a', 'b'] : undefined;
-  return {
-    roomType: 'arena',
-    properties: { region, mode, skill },
-    query: { region, mode, skill: { min: skill - 100, max: skill + 100 } },
-    minPlayers: 4,
-    maxPlayers: 4,
-    ...(party ? { party } : {}),
-  };
-}
+const { request, random } = ticketWorkload(42);
 
 function backend(url: string): { backend: MatchmakerBackend; clients: Redis[] } {
   const commands = new Redis(url, { maxRetriesPerRequest: 1 });

@@ -3,32 +3,14 @@ import os from 'node:os';
 import { Matchmaker } from '../src/server/matchmaker/index.js';
 import { Metrics, silentLogger } from '../src/server/metrics.js';
 import { ManualClock } from '../src/shared/clock.js';
-import type { MatchTicketRequest } from '../src/shared/matchmaking.js';
-import { mulberry32 } from '../src/shared/random.js';
+import { ticketWorkload } from './matchmaker-workload.js';
 
 const TICKETS = Number(process.env.TICKETS ?? 40_000);
 /** Tickets arriving per simulated second. */
 const RATE = Number(process.env.RATE ?? 4_000);
 const INTERVAL_MS = Number(process.env.INTERVAL_MS ?? 500);
 
-const random = mulberry32(42);
-const regions = ['eu', 'us', 'asia', 'sa'];
-const modes = ['duel', 'squad', 'ffa'];
-
-function request(): MatchTicketRequest {
-  const region = regions[Math.floor(random() * regions.length)];
-  const mode = modes[Math.floor(random() * modes.length)];
-  const skill = Math.round(1500 + (random() + random() + random() - 1.5) * 800);
-  const party = random() < 0.1 ? ['a', 'b'] : undefined;
-  return {
-    roomType: 'arena',
-    properties: { region, mode, skill },
-    query: { region, mode, skill: { min: skill - 100, max: skill + 100 } },
-    minPlayers: 4,
-    maxPlayers: 4,
-    ...(party ? { party } : {}),
-  };
-}
+const { request } = ticketWorkload(42);
 
 const clock = new ManualClock();
 const metrics = new Metrics();

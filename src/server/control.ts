@@ -1,5 +1,6 @@
 // ControlPlane: rooms (create, list, lock, destroy), joinOrCreate and seat reservations on a Driver and a RoomRunner.
 import { NetloomError } from '../codec/errors.js';
+import { KeyedQueue } from '../shared/keyed-queue.js';
 import type { RunningRoom } from './cluster/types.js';
 import {
   checkData,
@@ -8,6 +9,7 @@ import {
   DEFAULT_ROOM_METADATA_LIMITS,
   type RoomMetadataLimits,
 } from './control/room-meta.js';
+import { checkSeatToken } from './control/seat-token.js';
 import type {
   CheckedJoin,
   ControlPlaneDeps,
@@ -25,7 +27,7 @@ import type { MemberPort, RoomHost } from './rooms/host.js';
 import { randomRoomId } from './rooms/ids.js';
 import type { RoomMember } from './rooms/presence.js';
 import { EndedRooms } from './rooms/tombstones.js';
-import { claimsIdentity, randomId } from './seats.js';
+import { randomId } from './seats.js';
 
 export type {
   CheckedJoin,
@@ -44,7 +46,7 @@ export class ControlPlane {
   private readonly hosts = new Map<string, RoomHost>();
   /** What each running room was registered with (to put it back if the shared store loses it). */
   private readonly registered = new Map<string, NewRoom>();
-  private readonly typeLocks = new Map<string, Promise<unknown>>();
+  private readonly typeQueue = new KeyedQueue();
   /** Resolvers waiting (in `close`) for the last room to finish disposing. */
   private readonly emptyWaiters: Array<() => void> = [];
   private readonly meta: RoomMetadataLimits;
@@ -179,13 +181,7 @@ export class ControlPlane {
 
   /** Runs `run` after every earlier call for `type` on this node settled (joinOrCreate's ordering). */
   serialized<T>(type: string, run: () => Promise<T>): Promise<T> {
-    const previous = this.typeLocks.get(type) ?? Promise.resolve();
-    const next = previous.then(run, run);
-    this.typeLocks.set(
-      type,
-      next.catch(() => undefined),
-    );
-    return next;
+    return this.typeQueue.run(type, run);
   }
 
   /** Validates a joinOrCreate's type, tags, identity and seat lifetime (throws NetloomError). */
@@ -220,9 +216,9 @@ export class ControlPlane {
   async reserve(roomId: string, reserve: ReserveOptions = {}): Promise<SeatReservation> {
     const identity = reserve.identity === undefined ? undefined : checkIdentity(reserve.identity);
     const ttlMs = checkTtl(reserve.ttlMs, this.deps.seatTtlMs);
-    const host = this.hosts.get(roomId);
+    const host = this.live(roomId);
     if (this.ended.has(roomId)) throw new NetloomError('match_ended', `match ${roomId} has ended`);
-    if (!host || host.disposed) throw new NetloomError('room_not_found', `no room ${roomId} on this node`);
+    if (!host) throw new NetloomError('room_not_found', `no room ${roomId} on this node`);
     const seatId = randomId();
     const expiresAt = this.deps.now() + ttlMs;
     const result = await this.deps.driver.reserveSeat(roomId, seatId, expiresAt, this.deps.now());
@@ -244,25 +240,16 @@ export class ControlPlane {
     port: MemberPort,
     options: RedeemOptions = {},
   ): Promise<{ room: RoomHost; clientId: string; roomType: string; identity: Identity | undefined }> {
-    const claims = this.deps.signer.verify(token, this.deps.now(), this.deps.nodeId);
-    if (options.expectedRoomId !== undefined && claims.r !== options.expectedRoomId) {
-      throw new NetloomError(
-        'seat_wrong_room',
-        `seat is for room ${claims.r}, not ${options.expectedRoomId}`,
-      );
-    }
-    const identity = claimsIdentity(claims);
-    const holder = options.holder;
-    if (holder && identity) {
-      // Check and set in one synchronous step, so two concurrent joins cannot bind two users.
-      if (holder.identity && holder.identity.userId !== identity.userId) {
-        throw new NetloomError('forbidden', 'this session belongs to another user');
-      }
-      holder.identity ??= identity;
-    }
-    const host = this.hosts.get(claims.r);
+    const { claims, identity } = checkSeatToken(
+      this.deps.signer,
+      token,
+      this.deps.now(),
+      this.deps.nodeId,
+      options,
+    );
+    const host = this.live(claims.r);
     if (this.ended.has(claims.r)) throw new NetloomError('match_ended', 'the match of this seat has ended');
-    if (!host || host.disposed) throw new NetloomError('room_not_found', 'the room of this seat is gone');
+    if (!host) throw new NetloomError('room_not_found', 'the room of this seat is gone');
     const result = await this.deps.driver.redeemSeat(claims.r, claims.s, this.deps.now());
     if (result === 'used') throw new NetloomError('seat_used', 'seat token was already used');
     if (result === 'expired') throw new NetloomError('seat_expired', 'seat reservation has lapsed');
@@ -312,8 +299,8 @@ export class ControlPlane {
    * it is gone from lists when this resolves. Throws `room_not_found` for a room this node does not run.
    */
   async destroy(roomId: string): Promise<void> {
-    const host = this.hosts.get(roomId);
-    if (!host || host.disposed) throw new NetloomError('room_not_found', `no room ${roomId} on this node`);
+    const host = this.live(roomId);
+    if (!host) throw new NetloomError('room_not_found', `no room ${roomId} on this node`);
     host.dispose();
     await this.deps.driver.removeRoom(roomId);
   }
@@ -322,8 +309,8 @@ export class ControlPlane {
   running(): RunningRoom[] {
     const out: RunningRoom[] = [];
     for (const [id, room] of this.registered) {
-      const host = this.hosts.get(id);
-      if (!host || host.disposed) continue;
+      const host = this.live(id);
+      if (!host) continue;
       const shared = this.definition(room.type).sharedState === true;
       out.push({ room, seated: host.seatIds(), ...(shared ? { state: host.stateJson() } : {}) });
     }
@@ -332,14 +319,12 @@ export class ControlPlane {
 
   /** A room's members, or null when it does not run on this node. */
   members(roomId: string): RoomMember[] | null {
-    const host = this.hosts.get(roomId);
-    return host && !host.disposed ? host.memberList() : null;
+    return this.live(roomId)?.memberList() ?? null;
   }
 
   /** A room's state (JSON text by key), or null when it does not run on this node. */
   state(roomId: string): Record<string, string> | null {
-    const host = this.hosts.get(roomId);
-    return host && !host.disposed ? host.stateJson() : null;
+    return this.live(roomId)?.stateJson() ?? null;
   }
 
   /** The wall clock of seat expiry (ms since the epoch). */
@@ -368,6 +353,12 @@ export class ControlPlane {
   private driverFailed(operation: string, roomId: string, err: unknown): void {
     this.deps.metrics.error('driver_unavailable');
     this.deps.log.warn({ err, roomId, operation }, 'driver write failed');
+  }
+
+  /** The room running here under `roomId`, unless it is gone or disposing. */
+  private live(roomId: string): RoomHost | undefined {
+    const host = this.hosts.get(roomId);
+    return host && !host.disposed ? host : undefined;
   }
 
   private async mustGet(roomId: string): Promise<RoomRecord> {

@@ -202,8 +202,10 @@ export function selectorFilter(selector: SessionSelector): SessionFilter {
   return (session) => {
     if (users && (session.identity === undefined || !users.has(session.identity.userId))) return false;
     if (ids && !ids.has(session.id)) return false;
+    if (data.length === 0) return true;
+    const own = session.data.toJSON();
     for (const [key, value] of data) {
-      if (JSON.stringify(session.data.toJSON()[key] ?? null) !== JSON.stringify(value)) return false;
+      if (JSON.stringify(own[key] ?? null) !== JSON.stringify(value)) return false;
     }
     return true;
   };

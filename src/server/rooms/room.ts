@@ -1,6 +1,6 @@
 // RoomRuntime: runs one authoritative room in this process — clients, hooks, typed messages, the tick loop.
 import { NetloomError } from '../../codec/errors.js';
-import type { Clock, TimerHandle } from '../../shared/clock.js';
+import type { Clock } from '../../shared/clock.js';
 import type { Identity } from '../identity.js';
 import type { Logger, Metrics } from '../metrics.js';
 import type {
@@ -16,34 +16,9 @@ import type { MemberPort, RoomHost, RoomRunner, RoomSpec } from './host.js';
 import { randomClientId } from './ids.js';
 import { type RoomPeers, roomPeersFor } from './peers/room-peers.js';
 import { type PresenceTarget, PresenceTracker, type RoomMember } from './presence.js';
+import { LEAVE_CODES, type Member, type PendingSeat } from './room-members.js';
 import { RoomStateStore } from './room-state.js';
 import { TickLoop } from './tick.js';
-
-interface Member {
-  client: RoomClient<unknown> & { state: 'joined' | 'dropped' };
-  seatId: string;
-  port: MemberPort;
-  reconnectMs: number;
-  reconnectTimer: TimerHandle | null;
-}
-
-interface PendingSeat {
-  data: unknown;
-  joinData: unknown;
-  identity: Identity | undefined;
-  expiresAt: number;
-  timer: TimerHandle;
-}
-
-const LEAVE_CODES: Record<LeaveReason, string> = {
-  consented: 'normal',
-  dropped: 'link_closed',
-  reconnection_expired: 'session_expired',
-  kicked: 'kicked',
-  disposed: 'room_disposed',
-  lost: 'room_lost',
-  session_ended: 'normal',
-};
 
 type AnyDefinition = RoomDefinition<AnyProtocol, unknown, unknown>;
 type MessageHandler = (

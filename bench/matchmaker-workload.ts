@@ -1,0 +1,28 @@
+// The matchmaker benchmarks' tickets: 4-player arena matches by region, mode and skill, one in ten a party of two.
+import type { MatchTicketRequest } from '../src/shared/matchmaking.js';
+import { mulberry32 } from '../src/shared/random.js';
+
+const regions = ['eu', 'us', 'asia', 'sa'];
+const modes = ['duel', 'squad', 'ffa'];
+
+/** A seeded generator of ticket requests, and its random source (for other choices the bench makes). */
+export function ticketWorkload(seed = 42): { request(): MatchTicketRequest; random(): number } {
+  const random = mulberry32(seed);
+  return {
+    random,
+    request() {
+      const region = regions[Math.floor(random() * regions.length)];
+      const mode = modes[Math.floor(random() * modes.length)];
+      const skill = Math.round(1500 + (random() + random() + random() - 1.5) * 800);
+      const party = random() < 0.1 ? ['a', 'b'] : undefined;
+      return {
+        roomType: 'arena',
+        properties: { region, mode, skill },
+        query: { region, mode, skill: { min: skill - 100, max: skill + 100 } },
+        minPlayers: 4,
+        maxPlayers: 4,
+        ...(party ? { party } : {}),
+      };
+    },
+  };
+}
