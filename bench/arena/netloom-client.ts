@@ -6,6 +6,11 @@ import { nodeWebTransportClass } from '../../src/server/transports/webtransport/
 import { type BenchConn, type Connect, RecordingWebSocket } from './bench-client.js';
 import { arenaProtocol } from './protocol.js';
 
+/** Player id of client i: the server takes it from the join data, so a snapshot's acks can be matched by id. */
+export function playerIdOf(i: number): number {
+  return i + 1;
+}
+
 /** Joins client i to the pre-made room `roomIds[room]` (see netloom-server.ts). */
 export function netloomConnect(
   port: number,
@@ -37,12 +42,12 @@ export function netloomConnect(
             webtransport: { WebTransport },
           }
         : { WebSocket: RecordingWebSocket, transports: ['websocket'] };
-  return async (_i, room, onState) => {
+  return async (i, room, onState) => {
     const client = new Client(`http://127.0.0.1:${port}`, options);
     let timer: NodeJS.Timeout | undefined;
     try {
       const joined = await Promise.race([
-        client.joinById(roomIds[room], { room }, { protocol: arenaProtocol }),
+        client.joinById(roomIds[room], { room, player: playerIdOf(i) }, { protocol: arenaProtocol }),
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new Error('netloom join timed out')), timeoutMs);
         }),
@@ -62,6 +67,16 @@ export function netloomConnect(
       }
       let open = true;
       joined.on('state', (msg) => onState(msg.ack));
+      const id = playerIdOf(i);
+      joined.on('snapshot', (msg) => {
+        const players = msg.players;
+        for (let k = 0; k < players.length; k++) {
+          if (players[k].id === id) {
+            onState(players[k].ack);
+            return;
+          }
+        }
+      });
       joined.on('leave', () => {
         open = false;
       });

@@ -1,9 +1,11 @@
 // netloom side of the arena benchmark: the same simulation as the raw baseline, as a netloom room.
 // The server makes ceil(C / P) rooms at start and prints their ids with its port; the load generator
 // joins client i to room floor(i / P) by id. Each tick: step every player, then send each client
-// {tick, ack, players} unreliably. Shared work is done once per room: the players array is the room's
-// own SimPlayer list (the codec reads only id, x and y) and one message object is reused, only `ack`
-// changing per client (room.send encodes synchronously).
+// state unreliably. STATE=snapshot (default): one `snapshot` {tick, players: [{id, x, y, ack}]} per room
+// by room.broadcast, encoded once, each client reading its own ack by its player id. STATE=per-client:
+// each client its own `state` {tick, ack, players}, one message object reused with only `ack` changing
+// (room.send encodes synchronously). Either way the players array is the room's own SimPlayer list (the
+// codec reads only the fields the schema names).
 import { createServer, defineRoom, memoryDriver, type RoomClient } from '../../src/server/index.js';
 import { installWindowProfiler } from './profile.js';
 import { arenaProtocol } from './protocol.js';
@@ -47,7 +49,11 @@ const Arena = defineRoom<typeof arenaProtocol, ArenaData, SimPlayer | undefined>
     liveRooms.push(room);
   },
   onJoin(room, client) {
-    const player = spawnPlayer(nextId++);
+    // The load generator names its player id in the join data (see playerIdOf in netloom-client.ts).
+    const asked = (client.joinData as { player?: unknown } | undefined)?.player;
+    const player = spawnPlayer(
+      typeof asked === 'number' && Number.isInteger(asked) && asked > 0 ? asked : nextId++,
+    );
     client.data = player;
     room.data.players.push(player);
     room.data.seats.push({ client, player });
@@ -60,6 +66,11 @@ const Arena = defineRoom<typeof arenaProtocol, ArenaData, SimPlayer | undefined>
   onTick(room) {
     const { players, seats } = room.data;
     for (let i = 0; i < players.length; i++) stepPlayer(players[i]);
+    if (params.STATE === 'snapshot') {
+      // Encoded once for the room; each client finds its own ack by its player id.
+      room.broadcast('snapshot', { tick: room.tick, players }, UNRELIABLE);
+      return;
+    }
     const message = { tick: room.tick, ack: 0, players };
     for (let i = 0; i < seats.length; i++) {
       const seat = seats[i];

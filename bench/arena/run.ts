@@ -147,6 +147,7 @@ async function runSystem(system: string, params: ArenaParams): Promise<Record<st
     C: String(params.C),
     P: String(params.P),
     TRANSPORT: params.TRANSPORT,
+    STATE: params.STATE,
     ARENA_CPU_PROFILE: profile,
   });
 
@@ -163,6 +164,7 @@ async function runSystem(system: string, params: ArenaParams): Promise<Record<st
         C: String(params.C),
         P: String(params.P),
         TRANSPORT: params.TRANSPORT,
+        STATE: params.STATE,
       },
       profileArgs('CPU_PROF_LOADGEN', `${system}-loadgen-C${params.C}`),
     );
@@ -199,6 +201,7 @@ async function runSystem(system: string, params: ArenaParams): Promise<Record<st
     return {
       system,
       transport: params.TRANSPORT,
+      state: system === 'netloom' ? params.STATE : 'per-client',
       clients_connected: result['clients_connected'],
       rooms: result['rooms'],
       server_cpu: r3(serverUser + serverKernel),

@@ -24,6 +24,12 @@ export interface ArenaParams {
   GRACE: number;
   SEED: number;
   TRANSPORT: string;
+  /**
+   * How the netloom server sends state (the raw baseline always splices each client's ack into one
+   * serialised array): `snapshot` (default) broadcasts one message per room per tick carrying every
+   * player's ack, encoded once; `per-client` sends each client its own message with only its ack.
+   */
+  STATE: 'snapshot' | 'per-client';
 }
 
 function envNumber(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -44,7 +50,9 @@ export function readParams(env: NodeJS.ProcessEnv = process.env): ArenaParams {
     GRACE: envNumber(env, 'GRACE', 1),
     SEED: Math.floor(envNumber(env, 'SEED', 1)),
     TRANSPORT: env['TRANSPORT'] || 'websocket',
+    STATE: env['STATE'] === 'per-client' ? 'per-client' : 'snapshot',
   };
+  if (env['STATE'] && env['STATE'] !== params.STATE) throw new Error('STATE must be snapshot or per-client');
   if (params.C < 1 || params.P < 1) throw new Error('C and P must be at least 1');
   if (params.SECONDS <= 0) throw new Error('SECONDS must be positive');
   return params;

@@ -164,6 +164,15 @@ export class Direction<M> implements ProtocolDirection<M> {
 
   decode(op: number, payload: Uint8Array): DecodedMessage<M> {
     const e = this.entryByOp(op);
+    return { name: e.name, value: this.decodeEntry(e, op, payload) } as DecodedMessage<M>;
+  }
+
+  /** `decode` without the name: the checked value only (the room's hot path looks its handler up by op). */
+  decodeValue(op: number, payload: Uint8Array): M[keyof M] {
+    return this.decodeEntry(this.entryByOp(op), op, payload) as M[keyof M];
+  }
+
+  private decodeEntry(e: Entry, op: number, payload: Uint8Array): unknown {
     e.check(payload, 0, payload.length);
     // packcat reads from index 0 of the view it is given, so a subarray works as is; a copy only
     // when the decoded value would otherwise alias the caller's buffer.
@@ -175,6 +184,6 @@ export class Direction<M> implements ProtocolDirection<M> {
       // Unreachable when the checker mirrors packcat; kept so a mismatch can never escape as a raw error.
       throw new NetloomError('internal_error', `${this.side} op ${op}: unpack failed after check`, { cause });
     }
-    return { name: e.name, value } as DecodedMessage<M>;
+    return value;
   }
 }

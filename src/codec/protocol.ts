@@ -89,6 +89,8 @@ export interface ProtocolDirection<M> {
    * are decoded from a private copy.
    */
   decode(op: number, payload: Uint8Array): DecodedMessage<M>;
+  /** `decode` without the name: the checked value only. */
+  decodeValue(op: number, payload: Uint8Array): M[keyof M];
   /** Runs only the checks of `decode` (no unpack). */
   check(op: number, payload: Uint8Array): void;
 }

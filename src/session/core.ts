@@ -2,70 +2,12 @@
 
 import { NetloomError } from '../codec/errors.js';
 import { encodeFrame, encodeRoomFrame, type Frame, FrameKind, type Message } from '../codec/frames.js';
-import {
-  type Channel,
-  type ChannelCounters,
-  FRAME_SPARE_BYTES,
-  type Link,
-  sendSpared,
-  withSpare,
-} from '../link/link.js';
-import { type Clock, systemClock, type TimerHandle } from '../shared/clock.js';
+import { type Channel, FRAME_SPARE_BYTES, type Link, sendSpared, withSpare } from '../link/link.js';
+import type { TimerHandle } from '../shared/clock.js';
+import { DEFAULT_SESSION_CORE_OPTIONS, type SessionCoreOptions, type SessionStats } from './core-options.js';
 import { Pinger } from './pinger.js';
 
-/** Tunables of the sequencing core; each has a default. */
-export interface SessionCoreOptions {
-  /** Bytes of unacknowledged reliable frames kept for resend before the session fails (default 1 MiB). */
-  maxBufferBytes: number;
-  /** Send an ACK at once after this many reliable frames were delivered without one (default 16). */
-  ackEveryFrames: number;
-  /** Otherwise send an ACK this long after the first unacknowledged delivery (default 20 ms). */
-  ackDelayMs: number;
-  /** Interval between PINGs while a link is attached (default 1000 ms; 0 disables). */
-  pingIntervalMs: number;
-  /**
-   * A timed PING waits up to this long for a data frame to ride with (default 50 ms): it goes out just
-   * before that frame, in the same turn, so a transport that packs one turn's writes together (QUIC, a
-   * corked socket) sends one packet instead of two. Round-trip time is still measured from the real send.
-   */
-  pingHoldMs: number;
-  clock: Clock;
-  /**
-   * Allocates frame buffers. The server passes Node's pooled `Buffer.allocUnsafe`, which costs a
-   * fifth of `new Uint8Array` for frames over 64 bytes (the default).
-   */
-  allocate: (size: number) => Uint8Array;
-}
-
-export const DEFAULT_SESSION_CORE_OPTIONS: SessionCoreOptions = {
-  maxBufferBytes: 1 << 20,
-  ackEveryFrames: 16,
-  ackDelayMs: 20,
-  pingIntervalMs: 1000,
-  pingHoldMs: 50,
-  clock: systemClock,
-  allocate: (size) => new Uint8Array(size),
-};
-
-/** Numbers a peer can read to judge the connection. */
-export interface SessionStats {
-  /** Smoothed round-trip time in ms (0 until the first pong). */
-  rtt: number;
-  /** Estimated loss of unreliable frames received, 0..1 (exponentially weighted). */
-  loss: number;
-  bytesIn: ChannelCounters;
-  bytesOut: ChannelCounters;
-  /** Data messages delivered (reliable: once each; unreliable: fresh ones), per channel. */
-  messagesIn: ChannelCounters;
-  /** Data messages sent (reliable: once each, resends not counted; unreliable: those the link took). */
-  messagesOut: ChannelCounters;
-  /** Reliable frames resent after a resume. */
-  resent: number;
-  /** Unreliable frames dropped because they were stale or duplicated. */
-  staleDropped: number;
-  /** Bytes of reliable frames waiting for an acknowledgement. */
-  bufferedBytes: number;
-}
+export { DEFAULT_SESSION_CORE_OPTIONS, type SessionCoreOptions, type SessionStats } from './core-options.js';
 
 const UNRELIABLE_HALF_WINDOW = 0x8000;
 
@@ -94,18 +36,33 @@ export class SessionCore {
   private unreliableSeq = 0;
   private lastUnreliable = -1;
   private readonly pinger: Pinger;
+  /** Mirrors `pinger.due`, and `allocate` mirrors `options.allocate`: the send path reads only this object. */
+  private pingDue = false;
+  private readonly allocate: (size: number) => Uint8Array;
   private loss = 0;
   private resent = 0;
   private staleDropped = 0;
   private failed = false;
-  private readonly bytesIn: ChannelCounters = { reliable: 0, unreliable: 0 };
-  private readonly bytesOut: ChannelCounters = { reliable: 0, unreliable: 0 };
-  private readonly messagesIn: ChannelCounters = { reliable: 0, unreliable: 0 };
-  private readonly messagesOut: ChannelCounters = { reliable: 0, unreliable: 0 };
+  // Traffic counters as flat fields: the per-message updates touch no other object.
+  private reliableBytesIn = 0;
+  private unreliableBytesIn = 0;
+  private reliableBytesOut = 0;
+  private unreliableBytesOut = 0;
+  private reliableMessagesIn = 0;
+  private unreliableMessagesIn = 0;
+  private reliableMessagesOut = 0;
+  private unreliableMessagesOut = 0;
 
   constructor(options: Partial<SessionCoreOptions> = {}) {
     this.options = { ...DEFAULT_SESSION_CORE_OPTIONS, ...options };
-    this.pinger = new Pinger(this.options, () => this.link);
+    this.allocate = this.options.allocate;
+    this.pinger = new Pinger(
+      this.options,
+      () => this.link,
+      (due) => {
+        this.pingDue = due;
+      },
+    );
   }
 
   /** Highest reliable sequence number delivered so far (0 = none). */
@@ -129,7 +86,7 @@ export class SessionCore {
     for (let i = this.bufferHead; i < this.buffer.length; i++) {
       const spared = this.buffer[i];
       this.resent++;
-      this.bytesOut.reliable += spared.length - FRAME_SPARE_BYTES;
+      this.reliableBytesOut += spared.length - FRAME_SPARE_BYTES;
       sendSpared(link, 'reliable', spared);
     }
     if (this.delivered > this.ackSent) this.sendAck();
@@ -168,7 +125,7 @@ export class SessionCore {
   sendRoom(reliable: boolean, handle: number, op: number, payload: Uint8Array): boolean {
     if (reliable)
       return this.pushReliable(
-        encodeRoomFrame(true, this.nextSeq, handle, op, payload, FRAME_SPARE_BYTES, this.options.allocate),
+        encodeRoomFrame(true, this.nextSeq, handle, op, payload, FRAME_SPARE_BYTES, this.allocate),
       );
     this.unreliableSeq = (this.unreliableSeq + 1) & 0xffff;
     return this.sendUnreliableFrame(
@@ -179,7 +136,7 @@ export class SessionCore {
         op,
         payload,
         FRAME_SPARE_BYTES,
-        this.options.allocate,
+        this.allocate,
       ),
     );
   }
@@ -205,7 +162,7 @@ export class SessionCore {
     if (this.failed) return;
     switch (frame.kind) {
       case FrameKind.Reliable: {
-        this.bytesIn.reliable += size;
+        this.reliableBytesIn += size;
         if (frame.seq <= this.delivered) return; // already delivered before a resume
         if (frame.seq !== this.delivered + 1) {
           this.fail(
@@ -214,28 +171,14 @@ export class SessionCore {
           return;
         }
         this.delivered = frame.seq;
-        this.messagesIn.reliable++;
+        this.reliableMessagesIn++;
         this.noteDelivered();
         this.onmessage?.(frame.message, true);
         return;
       }
-      case FrameKind.Unreliable: {
-        this.bytesIn.unreliable += size;
-        if (this.lastUnreliable >= 0) {
-          const ahead = (frame.seq - this.lastUnreliable) & 0xffff;
-          if (ahead === 0 || ahead >= UNRELIABLE_HALF_WINDOW) {
-            this.staleDropped++;
-            return;
-          }
-          // ahead - 1 frames were skipped: fold them into the loss estimate.
-          const lostNow = (ahead - 1) / ahead;
-          this.loss += (lostNow - this.loss) * Math.min(1, ahead / 64);
-        }
-        this.lastUnreliable = frame.seq;
-        this.messagesIn.unreliable++;
-        this.onmessage?.(frame.message, false);
+      case FrameKind.Unreliable:
+        if (this.freshUnreliable(frame.seq, size)) this.onmessage?.(frame.message, false);
         return;
-      }
       case FrameKind.Ack:
         this.trimAck(frame.lastReceived);
         return;
@@ -250,6 +193,29 @@ export class SessionCore {
     }
   }
 
+  /**
+   * Counts an unreliable frame of `size` bytes numbered `seq` that arrived and says whether it is fresh
+   * (to be delivered) or stale (dropped). `receive` uses it; a caller that decoded the frame itself
+   * (the server's fast path for unreliable room messages) calls it directly and delivers the message.
+   */
+  freshUnreliable(seq: number, size: number): boolean {
+    if (this.failed) return false;
+    this.unreliableBytesIn += size;
+    if (this.lastUnreliable >= 0) {
+      const ahead = (seq - this.lastUnreliable) & 0xffff;
+      if (ahead === 0 || ahead >= UNRELIABLE_HALF_WINDOW) {
+        this.staleDropped++;
+        return false;
+      }
+      // ahead - 1 frames were skipped: fold them into the loss estimate.
+      const lostNow = (ahead - 1) / ahead;
+      this.loss += (lostNow - this.loss) * Math.min(1, ahead / 64);
+    }
+    this.lastUnreliable = seq;
+    this.unreliableMessagesIn++;
+    return true;
+  }
+
   /** Sends a PING now (also done on a timer while attached). */
   ping(): void {
     this.pinger.ping();
@@ -259,10 +225,10 @@ export class SessionCore {
     return {
       rtt: this.pinger.rtt,
       loss: this.loss,
-      bytesIn: { ...this.bytesIn },
-      bytesOut: { ...this.bytesOut },
-      messagesIn: { ...this.messagesIn },
-      messagesOut: { ...this.messagesOut },
+      bytesIn: { reliable: this.reliableBytesIn, unreliable: this.unreliableBytesIn },
+      bytesOut: { reliable: this.reliableBytesOut, unreliable: this.unreliableBytesOut },
+      messagesIn: { reliable: this.reliableMessagesIn, unreliable: this.unreliableMessagesIn },
+      messagesOut: { reliable: this.reliableMessagesOut, unreliable: this.unreliableMessagesOut },
       resent: this.resent,
       staleDropped: this.staleDropped,
       bufferedBytes: this.bufferBytes,
@@ -279,7 +245,7 @@ export class SessionCore {
   private pushReliable(spared: Uint8Array): boolean {
     if (this.failed) return false;
     this.nextSeq++;
-    this.messagesOut.reliable++;
+    this.reliableMessagesOut++;
     this.buffer.push(spared);
     this.bufferBytes += spared.length - FRAME_SPARE_BYTES;
     if (this.bufferBytes > this.options.maxBufferBytes) {
@@ -293,8 +259,8 @@ export class SessionCore {
     }
     const link = this.link;
     if (!link) return true;
-    this.bytesOut.reliable += spared.length - FRAME_SPARE_BYTES;
-    if (this.ackTimer !== null || this.pinger.due) this.sendWithControl(link, 'reliable', spared);
+    this.reliableBytesOut += spared.length - FRAME_SPARE_BYTES;
+    if (this.ackTimer !== null || this.pingDue) this.sendWithControl(link, 'reliable', spared);
     else sendSpared(link, 'reliable', spared);
     return true;
   }
@@ -303,13 +269,13 @@ export class SessionCore {
     const link = this.link;
     if (!link || this.failed) return false;
     if (
-      !(this.ackTimer !== null || this.pinger.due
+      !(this.ackTimer !== null || this.pingDue
         ? this.sendWithControl(link, 'unreliable', spared)
         : sendSpared(link, 'unreliable', spared))
     )
       return false;
-    this.messagesOut.unreliable++;
-    this.bytesOut.unreliable += spared.length - FRAME_SPARE_BYTES;
+    this.unreliableMessagesOut++;
+    this.unreliableBytesOut += spared.length - FRAME_SPARE_BYTES;
     return true;
   }
 

@@ -16,8 +16,11 @@ export interface UpgradedLinkHooks {
 
 /** What SessionLinks tells its session. */
 export interface SessionLinksEvents {
-  /** A frame arrived on one of the links; the session decodes it and hands SWITCH and SWITCH_ACK back to `switchFrame`. */
-  frame(bytes: Uint8Array, link: Link): void;
+  /**
+   * A frame arrived on one of the links at `at` (the session clock's time, already read for the idle
+   * check); the session decodes it and hands SWITCH and SWITCH_ACK back to `switchFrame`.
+   */
+  frame(bytes: Uint8Array, link: Link, at: number): void;
   /** The base link closed (the upgraded one was closed with it): the session must resume or end. */
   baseLost(info: LinkCloseInfo): void;
   /** The link this side sends on changed (a SWITCH either way, or a fallback). */
@@ -53,8 +56,9 @@ export class SessionLinks {
   private baseLink: Link | null = null;
   private upgraded: Upgraded | null = null;
   private primaryLink: Link | null = null;
-  /** When a frame last arrived, per link (a small object per link, so the hot path does no map write). */
-  private readonly lastFrame = new Map<Link, { at: number }>();
+  /** When a frame last arrived on the base link and on the upgraded link (plain fields: no lookup per frame). */
+  private baseSeenAt = 0;
+  private upgradedSeenAt = 0;
 
   constructor(
     private readonly core: SessionCore,
@@ -79,7 +83,9 @@ export class SessionLinks {
 
   /** When the last frame arrived on the primary link (for idle checks). */
   get lastFrameAt(): number {
-    return this.primaryLink ? (this.lastFrame.get(this.primaryLink)?.at ?? 0) : 0;
+    const primary = this.primaryLink;
+    if (primary === null) return 0;
+    return primary === this.baseLink ? this.baseSeenAt : this.upgradedSeenAt;
   }
 
   /**
@@ -191,25 +197,25 @@ export class SessionLinks {
   }
 
   private wire(link: Link): void {
-    const seen = { at: this.clock.now() };
-    this.lastFrame.set(link, seen);
+    this.touch(link);
     link.onframe = (bytes) => {
-      seen.at = this.clock.now();
-      this.events.frame(bytes, link);
+      const at = this.clock.now();
+      if (link === this.baseLink) this.baseSeenAt = at;
+      else this.upgradedSeenAt = at;
+      this.events.frame(bytes, link, at);
     };
     link.onclose = (info) => this.onClose(link, info);
   }
 
   /** Restarts the idle clock of `link` (it just became primary). */
   private touch(link: Link): void {
-    const seen = this.lastFrame.get(link);
-    if (seen) seen.at = this.clock.now();
+    if (link === this.baseLink) this.baseSeenAt = this.clock.now();
+    else if (link === this.upgraded?.link) this.upgradedSeenAt = this.clock.now();
   }
 
   private forget(link: Link): void {
     link.onframe = null;
     link.onclose = null;
-    this.lastFrame.delete(link);
   }
 
   private onClose(link: Link, info: LinkCloseInfo): void {

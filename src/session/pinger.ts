@@ -16,8 +16,7 @@ export interface PingerOptions {
  * its send time is taken when it really goes out, so the RTT is not skewed by the hold.
  */
 export class Pinger {
-  /** A timed PING is waiting for a data frame to ride with: the core calls `ping()` before that frame. */
-  due = false;
+  private isDue = false;
   private timer: TimerHandle | null = null;
   private holdTimer: TimerHandle | null = null;
   private lastId = 0;
@@ -28,7 +27,20 @@ export class Pinger {
   constructor(
     private readonly options: PingerOptions,
     private readonly link: () => Link | null,
+    /** Told whenever `due` changes (the core mirrors it in its own field, read on every send). */
+    private readonly dueChanged: (due: boolean) => void = () => {},
   ) {}
+
+  /** A timed PING is waiting for a data frame to ride with: the core calls `ping()` before that frame. */
+  get due(): boolean {
+    return this.isDue;
+  }
+
+  private set due(value: boolean) {
+    if (value === this.isDue) return;
+    this.isDue = value;
+    this.dueChanged(value);
+  }
 
   /** Smoothed round-trip time in ms (0 until the first PONG). */
   get rtt(): number {

@@ -11,7 +11,13 @@ import type { RoomState, RoomStateLimits } from './room-state.js';
 /** What the server needs of a protocol at run time; every `defineProtocol(...)` result fits. */
 export interface AnyProtocol {
   readonly hash: string;
-  readonly client: { decode(op: number, payload: Uint8Array): { name: string; value: unknown } };
+  readonly client: {
+    decode(op: number, payload: Uint8Array): { name: string; value: unknown };
+    /** `decode` without the name (the room's hot path). */
+    decodeValue(op: number, payload: Uint8Array): unknown;
+    nameOf(op: number): string | undefined;
+    readonly messages: readonly { readonly name: string; readonly op: number }[];
+  };
   readonly server: { encodeTransient(name: string, value: unknown): { op: number; payload: Uint8Array } };
   /** The messages members send each other (peer-assisted rooms). */
   readonly peer?: PeerDirection;

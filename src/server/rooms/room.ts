@@ -28,6 +28,21 @@ type MessageHandler = (
   meta: { reliable: boolean },
 ) => void;
 
+/** The `meta` argument of message handlers: two shared frozen objects, so a message allocates none. */
+const RELIABLE_META = Object.freeze({ reliable: true });
+const UNRELIABLE_META = Object.freeze({ reliable: false });
+
+/** The room's message handlers indexed by the client message's op (found once, not by name per message). */
+function handlersByOp(def: AnyDefinition): (MessageHandler | undefined)[] {
+  const handlers = def.messages as Record<string, MessageHandler | undefined> | undefined;
+  const table: (MessageHandler | undefined)[] = [];
+  for (const { name, op } of def.protocol.client.messages) {
+    const handler = handlers && Object.hasOwn(handlers, name) ? handlers[name] : undefined;
+    if (typeof handler === 'function') table[op] = handler;
+  }
+  return table;
+}
+
 /** One room, run in-process. Implements both the room code's `Room` and the runner seam's `RoomHost`. */
 export class RoomRuntime implements Room<AnyProtocol, unknown, unknown>, RoomHost {
   readonly id: string;
@@ -42,6 +57,7 @@ export class RoomRuntime implements Room<AnyProtocol, unknown, unknown>, RoomHos
   private readonly metrics: Metrics;
   private readonly spec: RoomSpec;
   private readonly memberMap = new Map<string, Member>();
+  private readonly handlerByOp: (MessageHandler | undefined)[];
   private readonly presence: PresenceTracker;
   readonly state: RoomStateStore;
   /** The relay and mesh of a peer-assisted room (null when the room has peers off). */
@@ -65,6 +81,7 @@ export class RoomRuntime implements Room<AnyProtocol, unknown, unknown>, RoomHos
     this.protocolHash = this.def.protocol.hash;
     this.tags = Object.freeze({ ...spec.tags });
     this.data = this.def.data ? this.def.data() : undefined;
+    this.handlerByOp = handlersByOp(this.def);
     const portOf = (id: string) => this.memberMap.get(id)?.port;
     this.peers = roomPeersFor(this.def, { clock: this.clock, metrics: this.metrics, log: this.log, portOf });
     const presence = this.def.presence !== false || this.peers !== null; // peers learn each other by presence
@@ -265,18 +282,17 @@ export class RoomRuntime implements Room<AnyProtocol, unknown, unknown>, RoomHos
   receive(clientId: string, op: number, payload: Uint8Array, reliable = true): void {
     const member = this.memberMap.get(clientId);
     if (!member) return;
-    const { name, value } = this.def.protocol.client.decode(op, payload);
+    const value = this.def.protocol.client.decodeValue(op, payload);
     this.metrics.roomMessagesIn++;
-    const handlers = this.def.messages as Record<string, MessageHandler | undefined> | undefined;
-    const handler = handlers?.[name];
+    const handler = this.handlerByOp[op];
     if (!handler) {
       this.metrics.inc('room_messages_unhandled');
       return;
     }
     try {
-      handler(this, member.client, value, { reliable });
+      handler(this, member.client, value, reliable ? RELIABLE_META : UNRELIABLE_META);
     } catch (err) {
-      this.hookFailed(`messages.${name}`, err);
+      this.hookFailed(`messages.${this.def.protocol.client.nameOf(op)}`, err);
     }
   }
 

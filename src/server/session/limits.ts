@@ -1,5 +1,4 @@
 // Per-client limits on received messages: size, and rate (a warning notice first, then a kick).
-import { TokenBucket } from '../../shared/token-bucket.js';
 
 /** Limits on what one client session may send. Every limit has a default. */
 export interface ClientLimits {
@@ -51,7 +50,11 @@ export type RateVerdict = (typeof RateVerdict)[keyof typeof RateVerdict];
  * session already has, so no extra clock read.
  */
 export class MessageRateLimit {
-  private readonly bucket: TokenBucket;
+  // A token bucket kept in this object's own fields (one object per message, not two).
+  private tokens: number;
+  private last: number;
+  private readonly perMs: number;
+  private readonly burst: number;
   private warnedAt: number | null = null;
   private lastOverAt = 0;
 
@@ -62,7 +65,23 @@ export class MessageRateLimit {
     >,
     now: number,
   ) {
-    this.bucket = new TokenBucket(limits.messagesPerSecond, Math.max(1, limits.messageBurst), now);
+    this.burst = Math.max(1, limits.messageBurst);
+    this.perMs = limits.messagesPerSecond / 1000;
+    this.tokens = this.burst;
+    this.last = now;
+  }
+
+  /** Takes one token at `now`; false when the bucket is empty. */
+  private take(now: number): boolean {
+    const elapsed = now > this.last ? now - this.last : 0;
+    this.last = now;
+    const tokens = Math.min(this.burst, this.tokens + elapsed * this.perMs);
+    if (tokens < 1) {
+      this.tokens = tokens;
+      return false;
+    }
+    this.tokens = tokens - 1;
+    return true;
   }
 
   /** Creates the limit, or null when the rate limit is disabled (`messagesPerSecond` ≤ 0 or not finite). */
@@ -74,7 +93,7 @@ export class MessageRateLimit {
 
   /** Takes one message arriving at `now` (ms) and says what to do with it. */
   check(now: number): RateVerdict {
-    if (this.bucket.take(now)) return RateVerdict.Ok;
+    if (this.take(now)) return RateVerdict.Ok;
     const episodeOver = this.warnedAt === null || now - this.lastOverAt > this.limits.rateQuietMs;
     this.lastOverAt = now;
     if (episodeOver) {

@@ -1,6 +1,6 @@
-// Peer traffic of a server session: PEER frames from the client to its room's relay, SIGNAL messages to other members, and the port methods that carry peer traffic back.
+// Peer traffic of a server session: PEER frames from the client to its room's relay and SIGNAL messages to other members (the port carries peer traffic back: session-port.ts).
 import type { ErrorCode } from '../../codec/errors.js';
-import { type Message, MessageKind, type PeerMessage, PeerPart } from '../../codec/frames.js';
+import { type PeerMessage, PeerPart } from '../../codec/frames.js';
 import type { SignalMessage } from '../../signaling/messages.js';
 import type { Metrics } from '../metrics.js';
 import type { MemberPort } from '../rooms/host.js';
@@ -12,21 +12,6 @@ export interface PeerSessionView {
   readonly memberships: ReadonlyMap<number, Membership>;
   readonly metrics: Metrics;
   sendSignal(peer: string, message: SignalMessage): void;
-}
-
-/** The PeerPort methods of the port for `handle`; `send` sends one message to the client (nothing once the session ended). */
-export function peerPortMethods(
-  handle: number,
-  send: (message: Message, reliable: boolean) => void,
-): Omit<PeerPort, keyof MemberPort> {
-  return {
-    peerFrame: (peer, frame, reliable) =>
-      send({ kind: MessageKind.Peer, handle, part: PeerPart.Frame, peer, frame }, reliable),
-    peerSetup: (setup) => send({ kind: MessageKind.Peer, handle, part: PeerPart.Setup, setup }, true),
-    peerRefused: (peer, code, reason) =>
-      send({ kind: MessageKind.Peer, handle, part: PeerPart.Refused, peer, code, reason }, true),
-    peerSignal: (peer, payload) => send({ kind: MessageKind.Signal, peer, payload }, true),
-  };
 }
 
 /**

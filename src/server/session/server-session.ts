@@ -3,7 +3,7 @@ import { NetloomError } from '../../codec/errors.js';
 import { decodeFrame, encodeFrame, FrameKind, type Message, MessageKind } from '../../codec/frames.js';
 import type { Link, TransportName } from '../../link/link.js';
 import { SessionCore } from '../../session/core.js';
-import { SessionLinks } from '../../session/links.js';
+import { SessionLinks, type SessionLinksEvents } from '../../session/links.js';
 import type { TimerHandle } from '../../shared/clock.js';
 import { SERVER_PEER } from '../../signaling/hub.js';
 import { encodeSignal, type SignalMessage } from '../../signaling/messages.js';
@@ -12,13 +12,14 @@ import type { Middleware } from '../middleware.js';
 import type { LeaveReason } from '../rooms/define.js';
 import type { MemberPort } from '../rooms/host.js';
 import { type ClientLimits, DEFAULT_CLIENT_LIMITS, MessageRateLimit, RateVerdict } from './limits.js';
-import { type PeerSessionView, peerPortMethods, receivePeer, routePeerSignal } from './peer-messages.js';
+import { type PeerSessionView, receivePeer, routePeerSignal } from './peer-messages.js';
 import type { Membership, SessionContext } from './session-context.js';
+import { type PortSession, SessionPort } from './session-port.js';
 
 export type { Membership, SessionContext, SessionSignaling } from './session-context.js';
 
 /** Server side of a session. Created by the SessionManager after a valid HELLO. */
-export class ServerSession {
+export class ServerSession implements SessionLinksEvents, PortSession {
   readonly core: SessionCore;
   readonly memberships = new Map<number, Membership>();
   /** The session's links: the base link (HELLO), an upgraded one, and which is primary. */
@@ -33,6 +34,9 @@ export class ServerSession {
   private emptySince: number | null = null;
   private readonly limits: ClientLimits;
   private readonly rate: MessageRateLimit | null;
+  /** The membership the last room message went to, and its handle (see onRoomMessage). */
+  private lastMembership: Membership | null = null;
+  private lastHandle = -1;
 
   constructor(
     readonly id: string,
@@ -42,18 +46,8 @@ export class ServerSession {
     this.core = new SessionCore({ ...ctx.coreOptions, clock: ctx.clock });
     this.core.onmessage = (message, reliable) => this.onMessage(message, reliable);
     this.core.onfatal = (error) => this.end(error.code, error.message);
-    this.links = new SessionLinks(this.core, ctx.clock, {
-      frame: (bytes, link) => this.onFrame(bytes, link),
-      baseLost: () => this.onLinkLost(),
-      invalid: (message) => this.protocolError(new NetloomError('sequence_invalid', message)),
-      primary: (link, previous) => {
-        this.ctx.metrics.inc(`transport_switches{${link.transport}}`);
-        this.ctx.log.debug(
-          { transport: link.transport, previous: previous.transport },
-          'session switched link',
-        );
-      },
-    });
+    // The session hears its links itself (SessionLinksEvents): a frame reaches `frame` with no closure between.
+    this.links = new SessionLinks(this.core, ctx.clock, this);
     this.lastFrameAt = ctx.clock.now();
     this.limits = ctx.limits ?? DEFAULT_CLIENT_LIMITS;
     this.rate = MessageRateLimit.create(this.limits, this.lastFrameAt);
@@ -94,6 +88,7 @@ export class ServerSession {
     for (const [handle, m] of this.memberships) {
       if (!m.room.reconnect(m.clientId, this.port(handle))) this.memberships.delete(handle);
     }
+    this.forgetMembership();
   }
 
   /** Joins the room behind `seat` under `handle` and tells the client the outcome. */
@@ -133,6 +128,7 @@ export class ServerSession {
    */
   adopt(handle: number, m: Membership & { roomType: string }): void {
     this.memberships.set(handle, { room: m.room, clientId: m.clientId });
+    this.forgetMembership();
     this.emptySince = null;
     this.core.sendMessage(
       {
@@ -155,6 +151,7 @@ export class ServerSession {
     if (this.expiryTimer !== null) this.ctx.clock.clearTimeout(this.expiryTimer);
     for (const m of this.memberships.values()) m.room.leave(m.clientId, leaveReason);
     this.memberships.clear();
+    this.forgetMembership();
     this.core.dispose();
     this.links.sendControl(encodeFrame({ kind: FrameKind.Close, code, reason }));
     this.links.closeAll(code === 'normal' ? 'normal' : 'link_closed', reason);
@@ -164,39 +161,68 @@ export class ServerSession {
 
   /** The room's way to reach this session's client under `handle` (peer traffic included). */
   port(handle: number): MemberPort {
-    return {
-      ...peerPortMethods(handle, (message, reliable) => {
-        if (this.state !== 'ended') this.core.sendMessage(message, reliable);
-      }),
-      send: (reliable, op, payload) => {
-        const hook = this.ctx.middleware?.send;
-        if (hook && !this.allowSend(hook, handle, reliable, op, payload)) return;
-        this.core.sendRoom(reliable, handle, op, payload);
-      },
-      ended: (code, reason) => {
-        if (this.memberships.get(handle) === undefined) return;
-        this.memberships.delete(handle);
-        if (this.memberships.size === 0) this.emptySince = this.ctx.clock.now();
-        if (this.state !== 'ended')
-          this.core.sendMessage({ kind: MessageKind.Left, handle, code, reason }, true);
-      },
-      presence: (joins, leaves) => {
-        if (this.state !== 'ended')
-          this.core.sendMessage({ kind: MessageKind.Presence, handle, joins, leaves }, true);
-      },
-      state: (reset, changes) => {
-        if (this.state !== 'ended')
-          this.core.sendMessage({ kind: MessageKind.RoomState, handle, reset, changes }, true);
-      },
-      rtt: () => {
-        const rtt = this.core.stats().rtt;
-        return rtt > 0 ? rtt : undefined;
-      },
-    };
+    return new SessionPort(this, handle);
   }
 
-  private onFrame(bytes: Uint8Array, link: Link): void {
-    this.lastFrameAt = this.ctx.clock.now();
+  // ---- PortSession (what the ports of this session's memberships call) ----
+
+  sendRoomMessage(handle: number, reliable: boolean, op: number, payload: Uint8Array): void {
+    const hook = this.ctx.middleware?.send;
+    if (hook && !this.allowSend(hook, handle, reliable, op, payload)) return;
+    this.core.sendRoom(reliable, handle, op, payload);
+  }
+
+  sendIfLive(message: Message, reliable: boolean): void {
+    if (this.state !== 'ended') this.core.sendMessage(message, reliable);
+  }
+
+  membershipEnded(handle: number, code: string, reason: string): void {
+    if (this.memberships.get(handle) === undefined) return;
+    this.memberships.delete(handle);
+    this.forgetMembership();
+    if (this.memberships.size === 0) this.emptySince = this.ctx.clock.now();
+    this.sendIfLive({ kind: MessageKind.Left, handle, code, reason }, true);
+  }
+
+  rttMs(): number {
+    return this.core.stats().rtt;
+  }
+
+  // ---- SessionLinksEvents ----
+
+  baseLost(): void {
+    this.onLinkLost();
+  }
+
+  invalid(message: string): void {
+    this.protocolError(new NetloomError('sequence_invalid', message));
+  }
+
+  primary(link: Link, previous: Link): void {
+    this.ctx.metrics.inc(`transport_switches{${link.transport}}`);
+    this.ctx.log.debug({ transport: link.transport, previous: previous.transport }, 'session switched link');
+  }
+
+  /** A frame arrived on one of the session's links at `at`. */
+  frame(bytes: Uint8Array, link: Link, at: number): void {
+    this.lastFrameAt = at;
+    // Fast path for the commonest frame, an unreliable room message with a one-byte handle and op
+    // ([Unreliable seq:u16] [Room handle op] payload, WIRE.md): the same checks as decodeFrame and the
+    // general path below, without building frame and message objects. Anything else goes the long way.
+    const length = bytes.length;
+    if (
+      length >= 6 &&
+      bytes[0] === FrameKind.Unreliable &&
+      bytes[3] === MessageKind.Room &&
+      bytes[4] < 0x80 &&
+      bytes[5] < 0x80 &&
+      length <= this.limits.maxMessageBytes &&
+      length <= this.ctx.frameLimits.maxFrameBytes
+    ) {
+      if (this.core.freshUnreliable(bytes[1] | (bytes[2] << 8), length) && this.state !== 'ended')
+        this.onRoomMessage(bytes[4], bytes[5], bytes.subarray(6), false);
+      return;
+    }
     let frame: ReturnType<typeof decodeFrame>;
     try {
       frame = decodeFrame(bytes, this.ctx.frameLimits);
@@ -239,30 +265,13 @@ export class ServerSession {
 
   private onMessage(message: Message, reliable = true): void {
     if (this.state === 'ended') return;
-    // Peer frames have their own per-pair limits in the room's relay (RoomPeers).
-    if (this.rate !== null && message.kind !== MessageKind.Peer) {
-      const verdict = this.rate.check(this.lastFrameAt);
-      if (verdict !== RateVerdict.Ok) {
-        this.overRate(verdict);
-        return;
-      }
+    if (message.kind === MessageKind.Room) {
+      this.onRoomMessage(message.handle, message.op, message.payload, reliable);
+      return;
     }
+    // Peer frames have their own per-pair limits in the room's relay (RoomPeers).
+    if (message.kind !== MessageKind.Peer && !this.withinRate()) return;
     switch (message.kind) {
-      case MessageKind.Room: {
-        const m = this.memberships.get(message.handle);
-        if (!m) {
-          this.ctx.metrics.inc('messages_unknown_handle');
-          return;
-        }
-        const hook = this.ctx.middleware?.receive;
-        if (hook && !this.allowReceive(hook, m, message.op, message.payload)) return;
-        try {
-          m.room.receive(m.clientId, message.op, message.payload, reliable);
-        } catch (err) {
-          this.protocolError(err);
-        }
-        return;
-      }
       case MessageKind.Join:
         void this.joinRoom(message.handle, message.seat);
         return;
@@ -291,6 +300,7 @@ export class ServerSession {
         const m = this.memberships.get(message.handle);
         if (!m) return;
         this.memberships.delete(message.handle);
+        this.forgetMembership();
         if (this.memberships.size === 0) this.emptySince = this.ctx.clock.now();
         m.room.leave(m.clientId, 'consented');
         this.core.sendMessage(
@@ -302,6 +312,43 @@ export class ServerSession {
       default:
         this.protocolError(new NetloomError('frame_malformed', 'message kind not accepted from a client'));
     }
+  }
+
+  /** A room message from the client: rate limit, membership, middleware, then the room. */
+  private onRoomMessage(handle: number, op: number, payload: Uint8Array, reliable: boolean): void {
+    if (!this.withinRate()) return;
+    // Most sessions are in one room: remember the last membership used (`ended` and Leave forget it).
+    let m = this.lastMembership;
+    if (m === null || this.lastHandle !== handle) {
+      m = this.memberships.get(handle) ?? null;
+      if (m === null) {
+        this.ctx.metrics.inc('messages_unknown_handle');
+        return;
+      }
+      this.lastMembership = m;
+      this.lastHandle = handle;
+    }
+    const hook = this.ctx.middleware?.receive;
+    if (hook && !this.allowReceive(hook, m, op, payload)) return;
+    try {
+      m.room.receive(m.clientId, op, payload, reliable);
+    } catch (err) {
+      this.protocolError(err);
+    }
+  }
+
+  private forgetMembership(): void {
+    this.lastMembership = null;
+    this.lastHandle = -1;
+  }
+
+  /** Takes one message from the client's rate budget; false when it must be dropped (handled here). */
+  private withinRate(): boolean {
+    if (this.rate === null) return true;
+    const verdict = this.rate.check(this.lastFrameAt);
+    if (verdict === RateVerdict.Ok) return true;
+    this.overRate(verdict);
+    return false;
   }
 
   private peerViewMade: PeerSessionView | null = null;
@@ -372,6 +419,7 @@ export class ServerSession {
     for (const [handle, m] of [...this.memberships]) {
       const granted = m.room.drop(m.clientId);
       if (granted === 0) this.memberships.delete(handle);
+      this.forgetMembership();
       windowMs = Math.max(windowMs, granted);
     }
     if (windowMs === 0) {

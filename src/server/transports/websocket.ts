@@ -3,11 +3,10 @@ import type { RawData, WebSocket } from 'ws';
 import type { ErrorCode } from '../../codec/errors.js';
 import {
   type Channel,
-  emptyLinkStats,
   FRAME_SPARE_BYTES,
   type Link,
   type LinkCloseInfo,
-  type LinkStats,
+  LinkCounters,
 } from '../../link/link.js';
 
 import {
@@ -82,27 +81,30 @@ const OPEN = 1;
  * WebSocket close reason where it can still be sent (a slow consumer is cut off at once instead).
  * A peer's close arrives as `link_closed`, or `normal` when the peer closed with code 1000.
  */
-export class WebSocketServerLink implements Link {
+export class WebSocketServerLink extends LinkCounters implements Link {
   readonly transport = 'websocket' as const;
   onframe: ((frame: Uint8Array, channel: Channel) => void) | null = null;
   onclose: ((info: LinkCloseInfo) => void) | null = null;
 
   private closed = false;
-  private readonly counters: LinkStats = emptyLinkStats();
   private readonly unreliableDropBytes: number;
   private readonly maxBufferedBytes: number;
   private readonly maxFrameBytes: number;
   /** `ws` internals used by the one-write fast path, or null when they are not as expected. */
-  private readonly raw: WsInternals | null;
+  private readonly rawSocket: WsInternals['socket'] | null;
+  private readonly rawSender: WsInternals['sender'] | null;
 
   constructor(
     private readonly socket: WebSocket,
     options: WebSocketServerLinkOptions = {},
   ) {
+    super();
     this.unreliableDropBytes = options.unreliableDropBytes ?? WEBSOCKET_LINK_DEFAULTS.unreliableDropBytes;
     this.maxBufferedBytes = options.maxBufferedBytes ?? WEBSOCKET_LINK_DEFAULTS.maxBufferedBytes;
     this.maxFrameBytes = options.maxFrameBytes ?? WEBSOCKET_LINK_DEFAULTS.maxFrameBytes;
-    this.raw = wsInternals(socket);
+    const raw = wsInternals(socket);
+    this.rawSocket = raw?.socket ?? null;
+    this.rawSender = raw?.sender ?? null;
     socket.binaryType = 'nodebuffer';
     socket.on('message', this.handleMessage);
     socket.on('close', this.handleClose);
@@ -148,8 +150,8 @@ export class WebSocketServerLink implements Link {
     const tagAt = FRAME_SPARE_BYTES - 1;
     buffer[tagAt] = channel === 'reliable' ? WS_TAG_RELIABLE : WS_TAG_UNRELIABLE;
     const payloadLength = length + 1;
-    const raw = this.raw;
-    if (raw !== null && raw.sender._state === 0 && payloadLength <= 0xffff) {
+    const rawSocket = this.rawSocket;
+    if (rawSocket !== null && this.rawSender?._state === 0 && payloadLength <= 0xffff) {
       let start: number;
       if (payloadLength < 126) {
         start = tagAt - 2;
@@ -161,7 +163,7 @@ export class WebSocketServerLink implements Link {
         buffer[start + 3] = payloadLength & 0xff;
       }
       buffer[start] = 0x82; // FIN + binary opcode
-      raw.socket.write(buffer.subarray(start));
+      rawSocket.write(buffer.subarray(start));
     } else {
       this.socket.send(buffer.subarray(tagAt));
     }
@@ -171,24 +173,24 @@ export class WebSocketServerLink implements Link {
 
   /** Holds the TCP socket's writes until `uncork`, so that they leave in one `writev` (one syscall). */
   cork(): void {
-    this.raw?.socket.cork();
+    this.rawSocket?.cork();
   }
 
   uncork(): void {
-    this.raw?.socket.uncork();
+    this.rawSocket?.uncork();
   }
 
   /** Decides whether a frame of `length` bytes may go out now (drops unreliable under congestion). */
   private admit(channel: Channel, length: number): boolean {
     if (this.closed || this.socket.readyState !== OPEN) {
-      if (channel === 'unreliable') this.counters.droppedOut++;
+      if (channel === 'unreliable') this.droppedOut++;
       return false;
     }
     if (length <= 0) return false;
     const buffered = this.socket.bufferedAmount;
     if (channel === 'unreliable') {
       if (buffered > this.unreliableDropBytes) {
-        this.counters.droppedOut++;
+        this.droppedOut++;
         return false;
       }
     } else if (buffered + length + 1 > this.maxBufferedBytes) {
@@ -199,8 +201,7 @@ export class WebSocketServerLink implements Link {
   }
 
   private count(channel: Channel, length: number): void {
-    this.counters.framesOut[channel]++;
-    this.counters.bytesOut[channel] += length;
+    this.sent(channel, length);
   }
 
   close(code: ErrorCode | 'normal' = 'normal', reason = ''): void {
@@ -211,17 +212,6 @@ export class WebSocketServerLink implements Link {
       this.socket.close(WS_CLOSE_NORMAL, truncateUtf8(reason, WS_MAX_CLOSE_REASON_BYTES));
     else this.socket.close(WS_CLOSE_ERROR, wsCloseReason(code, reason));
     this.emitClose({ code, reason, local: true });
-  }
-
-  stats(): LinkStats {
-    const c = this.counters;
-    return {
-      bytesIn: { ...c.bytesIn },
-      bytesOut: { ...c.bytesOut },
-      framesIn: { ...c.framesIn },
-      framesOut: { ...c.framesOut },
-      droppedOut: c.droppedOut,
-    };
   }
 
   private readonly handleMessage = (data: RawData, isBinary: boolean): void => {
@@ -253,8 +243,7 @@ export class WebSocketServerLink implements Link {
     }
     // A plain Uint8Array view (not a Buffer, whose slice() would not copy), without the tag.
     const frame = new Uint8Array(bytes.buffer, bytes.byteOffset + 1, length - 1);
-    this.counters.framesIn[channel]++;
-    this.counters.bytesIn[channel] += length - 1;
+    this.received(channel, length - 1);
     try {
       this.onframe?.(frame, channel);
     } catch (err) {
