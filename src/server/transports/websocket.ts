@@ -19,6 +19,8 @@ import {
   wsCloseReason,
 } from '../../link/websocket-wire.js';
 
+import { installFastReader } from './websocket-reader.js';
+
 export * from '../../link/websocket-wire.js';
 
 /** The parts of a `ws` WebSocket the fast path relies on (checked once per socket). */
@@ -62,12 +64,15 @@ export interface WebSocketServerLinkOptions {
    * server's `maxPayload` so that oversize messages are refused before they are buffered.
    */
   maxFrameBytes?: number;
+  /** Read plain binary messages straight off the TCP socket instead of through ws's Receiver (default true). */
+  fastReader?: boolean;
 }
 
 export const WEBSOCKET_LINK_DEFAULTS: Required<WebSocketServerLinkOptions> = {
   unreliableDropBytes: 65_536,
   maxBufferedBytes: 4 * 1024 * 1024,
   maxFrameBytes: 65_536 + 1,
+  fastReader: true,
 };
 
 const OPEN = 1;
@@ -109,6 +114,10 @@ export class WebSocketServerLink extends LinkCounters implements Link {
     socket.on('message', this.handleMessage);
     socket.on('close', this.handleClose);
     socket.on('error', this.handleError);
+    // Plain binary messages skip ws's Receiver stream (see websocket-reader.ts); with an extension
+    // negotiated (raw === null) every byte stays with ws.
+    if (raw !== null && socket.readyState === OPEN && options.fastReader !== false)
+      installFastReader(socket, (message) => this.handleMessage(message, true));
     if (socket.readyState !== OPEN) {
       this.closed = true;
       queueMicrotask(() =>
