@@ -129,15 +129,7 @@ export class SessionCore {
       );
     this.unreliableSeq = (this.unreliableSeq + 1) & 0xffff;
     return this.sendUnreliableFrame(
-      encodeRoomFrame(
-        false,
-        this.unreliableSeq,
-        handle,
-        op,
-        payload,
-        FRAME_SPARE_BYTES,
-        this.allocate,
-      ),
+      encodeRoomFrame(false, this.unreliableSeq, handle, op, payload, FRAME_SPARE_BYTES, this.allocate),
     );
   }
 

@@ -2,7 +2,7 @@
 import { NetloomError } from '../../../codec/errors.js';
 import { type Connection, type Host, quiche } from './config.js';
 import { ConnTimers } from './conn-timers.js';
-import { takeDatagrams } from './datagram-slab.js';
+import { takeDatagram, takeDatagrams } from './datagram-slab.js';
 import type { QuicConnection } from './quic.js';
 import { type CloseInfo, closeInfoOf, encodeReason, errorText, streamErrorCode } from './quiche-util.js';
 import type { PacketOutput } from './udp.js';
@@ -54,6 +54,8 @@ export class QuicConn implements QuicConnection {
   readonly #owner: QuicConnOwner;
   readonly #recvInfo: { from: Host; to: Host };
   #established = false;
+  /** quiche refused a received packet: check for a close after the next flush. */
+  #closeCheckDue = false;
   #active = false;
   #closeInfo: CloseInfo | null = null;
   #removed = false;
@@ -137,7 +139,10 @@ export class QuicConn implements QuicConnection {
       try {
         this.#conn.recv(packet, this.#recvInfo);
       } catch {
-        // quiche refused the packet (undecryptable, duplicate, malformed): it has already dropped it
+        // quiche refused the packet (undecryptable, duplicate, malformed): it has already dropped it. It
+        // may also have closed the connection, which shows once its CONNECTION_CLOSE is sent: look after
+        // the next flush.
+        this.#closeCheckDue = true;
       }
       if (!this.#established && this.#conn.isEstablished()) {
         this.#established = true;
@@ -168,7 +173,13 @@ export class QuicConn implements QuicConnection {
     } catch (err) {
       this.#owner.callbackError(new NetloomError('quic_error', `quiche send failed: ${errorText(err)}`));
     }
-    this.#checkClosed();
+    // Sending closes nothing by itself: the checks (two native calls) are needed only while the handshake
+    // runs, after a close, or after quiche refused a packet. A peer's close or stateless reset shows in
+    // `receive`, an idle timeout or the end of draining in `#onDeadline`.
+    if (this.#closeCheckDue || this.#closeInfo !== null || !this.#established) {
+      this.#closeCheckDue = false;
+      this.#checkClosed();
+    }
     if (!this.#removed) this.#timers.arm(this.#conn.timeout());
   }
 
@@ -304,19 +315,26 @@ export class QuicConn implements QuicConnection {
   #processEvents(): void {
     const conn = this.#conn;
     if (this.#closeInfo !== null) return;
-    // Datagrams first: quiche's isReadable() is also true while datagrams wait, and readable() allocates a
-    // native iterator (three native functions, costly to make and to collect), so it is asked only when a
-    // stream has data.
-    const datagrams = takeDatagrams(conn, this.#largestPacketIn);
+    // Datagrams first. quiche's isReadable() is true while datagrams or stream data wait, so after taking
+    // one datagram a false isReadable() says there is nothing more (the common case: two native calls, not
+    // a third dgramRecv that returns null). readable() allocates a native iterator (three native functions,
+    // costly to make and to collect), so it is asked only once no datagram is left and a stream has data.
+    const largest = this.#largestPacketIn;
+    const first = takeDatagram(conn, largest);
+    let rest: Uint8Array | Uint8Array[] | null = null;
     if (conn.isReadable()) {
-      for (const id of conn.readable()) {
-        this.#drainStream(id);
-        if (this.#closeInfo !== null) return;
+      if (first !== null) rest = takeDatagrams(conn, largest);
+      if (first === null || conn.isReadable()) {
+        for (const id of conn.readable()) {
+          this.#drainStream(id);
+          if (this.#closeInfo !== null) return;
+        }
       }
     }
     // Delivered after the stream data that came with them, as quiche received them.
-    if (datagrams instanceof Uint8Array) this.#deliverDatagram(datagrams);
-    else if (datagrams !== null) for (const d of datagrams) this.#deliverDatagram(d);
+    if (first !== null) this.#deliverDatagram(first);
+    if (rest instanceof Uint8Array) this.#deliverDatagram(rest);
+    else if (rest !== null) for (const d of rest) this.#deliverDatagram(d);
     // A STOP_SENDING on a stream we are not blocked on is reported on the next write to it.
     if (this.#closeInfo !== null || this.#blocked.size === 0) return;
     for (const id of conn.writable()) {

@@ -19,17 +19,24 @@ export function takeDatagrams(conn: Connection, largest: number): Uint8Array | U
   let first: Uint8Array | null = null;
   let more: Uint8Array[] | null = null;
   for (;;) {
-    if (slab.length - slabOffset < largest) {
-      slab = new Uint8Array(Math.max(SLAB_BYTES, largest));
-      slabOffset = 0;
-    }
-    const n = conn.dgramRecv(slab.subarray(slabOffset));
-    if (n === null) break;
-    const d = slab.subarray(slabOffset, slabOffset + n);
-    slabOffset += n;
+    const d = takeDatagram(conn, largest);
+    if (d === null) break;
     if (first === null) first = d;
     else if (more === null) more = [first, d];
     else more.push(d);
   }
   return more ?? first;
+}
+
+/** Takes the next datagram quiche holds for `conn` (one native call), or null when there is none. */
+export function takeDatagram(conn: Connection, largest: number): Uint8Array | null {
+  if (slab.length - slabOffset < largest) {
+    slab = new Uint8Array(Math.max(SLAB_BYTES, largest));
+    slabOffset = 0;
+  }
+  const n = conn.dgramRecv(slab.subarray(slabOffset));
+  if (n === null) return null;
+  const d = slab.subarray(slabOffset, slabOffset + n);
+  slabOffset += n;
+  return d;
 }

@@ -3,9 +3,9 @@ import { type ErrorCode, NetloomError } from '../../../codec/errors.js';
 import { LinkInbox } from '../../../link/inbox.js';
 import {
   type Channel,
-  emptyLinkStats,
   type Link,
   type LinkCloseInfo,
+  LinkCounters,
   type LinkStats,
 } from '../../../link/link.js';
 
@@ -18,10 +18,12 @@ export interface WebTransportLinkStats extends LinkStats {
  * Bookkeeping of a WebTransport link: counters, frames and a close held until the owner sets
  * its handlers (the link is handed over through a promise), close-once.
  */
-export abstract class WebTransportLinkBase implements Link {
+export abstract class WebTransportLinkBase extends LinkCounters implements Link {
   readonly transport = 'webtransport' as const;
   protected closed = false;
-  protected readonly counters: WebTransportLinkStats = { ...emptyLinkStats(), datagramsTooLarge: 0 };
+  protected datagramsTooLarge = 0;
+  /** True once frames go straight to the handler: it is set and nothing is held (one field read per frame). */
+  private direct = false;
   /** The error of the last refused send (`datagram_too_large`, `message_too_large`), for the owner's logs. */
   lastSendError: NetloomError | null = null;
   private frameHandler: ((frame: Uint8Array, channel: Channel) => void) | null = null;
@@ -33,7 +35,9 @@ export abstract class WebTransportLinkBase implements Link {
     deliverClose: (info) => this.closeHandler?.(info),
   });
 
-  constructor(protected readonly maxHeldBytes: number) {}
+  constructor(protected readonly maxHeldBytes: number) {
+    super();
+  }
 
   abstract readonly bufferedBytes: number;
   abstract send(channel: Channel, frame: Uint8Array): boolean;
@@ -50,6 +54,7 @@ export abstract class WebTransportLinkBase implements Link {
 
   set onframe(handler: ((frame: Uint8Array, channel: Channel) => void) | null) {
     this.frameHandler = handler;
+    this.direct = false;
     this.inbox.release();
   }
 
@@ -70,22 +75,14 @@ export abstract class WebTransportLinkBase implements Link {
     this.closeHandler?.({ code, reason, local: true });
   }
 
-  stats(): WebTransportLinkStats {
-    const c = this.counters;
-    return {
-      bytesIn: { ...c.bytesIn },
-      bytesOut: { ...c.bytesOut },
-      framesIn: { ...c.framesIn },
-      framesOut: { ...c.framesOut },
-      droppedOut: c.droppedOut,
-      datagramsTooLarge: c.datagramsTooLarge,
-    };
+  override stats(): WebTransportLinkStats {
+    return { ...super.stats(), datagramsTooLarge: this.datagramsTooLarge };
   }
 
   /** Refuses an unreliable frame that does not fit in a datagram. */
   protected refuseTooLarge(length: number, limit: number): false {
-    this.counters.droppedOut++;
-    this.counters.datagramsTooLarge++;
+    this.droppedOut++;
+    this.datagramsTooLarge++;
     this.lastSendError = new NetloomError(
       'datagram_too_large',
       `unreliable frame of ${length} bytes does not fit in a datagram (limit ${limit}); send it reliably`,
@@ -96,21 +93,23 @@ export abstract class WebTransportLinkBase implements Link {
   /** A frame from the peer: delivered now, or held until `onframe` is set. */
   protected receive(frame: Uint8Array, channel: Channel, copyWhenHeld: boolean): void {
     if (this.closed || frame.length === 0) return;
-    if (this.inbox.mustHoldFrame) {
-      if (this.inbox.heldBytes + frame.length > this.maxHeldBytes) {
-        this.fail('buffer_overflow', `more than ${this.maxHeldBytes} bytes arrived before onframe was set`);
+    if (!this.direct) {
+      if (this.inbox.mustHoldFrame) {
+        if (this.inbox.heldBytes + frame.length > this.maxHeldBytes) {
+          this.fail('buffer_overflow', `more than ${this.maxHeldBytes} bytes arrived before onframe was set`);
+          return;
+        }
+        this.inbox.holdFrame(copyWhenHeld ? frame.slice() : frame, channel);
+        this.inbox.release();
         return;
       }
-      this.inbox.holdFrame(copyWhenHeld ? frame.slice() : frame, channel);
-      this.inbox.release();
-      return;
+      this.direct = true;
     }
     this.deliver(frame, channel);
   }
 
   private deliver(frame: Uint8Array, channel: Channel): void {
-    this.counters.framesIn[channel]++;
-    this.counters.bytesIn[channel] += frame.length;
+    this.received(channel, frame.length);
     try {
       this.frameHandler?.(frame, channel);
     } catch (err) {

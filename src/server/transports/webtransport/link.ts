@@ -75,7 +75,7 @@ export class WebTransportServerLink extends WebTransportLinkBase {
 
   send(channel: Channel, frame: Uint8Array): boolean {
     if (this.closed) {
-      if (channel === 'unreliable') this.counters.droppedOut++;
+      if (channel === 'unreliable') this.droppedOut++;
       return false;
     }
     const length = frame.length;
@@ -84,12 +84,11 @@ export class WebTransportServerLink extends WebTransportLinkBase {
       if (length > this.session.maxDatagramSize)
         return this.refuseTooLarge(length, this.session.maxDatagramSize);
       if (this.stream.bufferedBytes > this.limits.unreliableDropBytes || !this.session.sendDatagram(frame)) {
-        this.counters.droppedOut++;
+        this.droppedOut++;
         return false;
       }
     } else if (!this.writeReliable(encodeLengthPrefixed(frame), length)) return false;
-    this.counters.framesOut[channel]++;
-    this.counters.bytesOut[channel] += length;
+    this.sent(channel, length);
     return true;
   }
 
@@ -104,7 +103,7 @@ export class WebTransportServerLink extends WebTransportLinkBase {
         this.stream.bufferedBytes > this.limits.unreliableDropBytes ||
         !this.session.sendDatagramInPlace(buffer, FRAME_SPARE_BYTES)
       ) {
-        this.counters.droppedOut++;
+        this.droppedOut++;
         return false;
       }
     } else {
@@ -114,8 +113,7 @@ export class WebTransportServerLink extends WebTransportLinkBase {
       writeVaruint(buffer, start, length);
       if (!this.writeReliable(buffer.subarray(start), length)) return false;
     }
-    this.counters.framesOut[channel]++;
-    this.counters.bytesOut[channel] += length;
+    this.sent(channel, length);
     return true;
   }
 
