@@ -3,45 +3,22 @@ import { NetloomError } from '../../codec/errors.js';
 import type { Clock } from '../../shared/clock.js';
 import type { Identity } from '../identity.js';
 import type { Logger, Metrics } from '../metrics.js';
-import type {
-  AnyProtocol,
-  BroadcastOptions,
-  LeaveReason,
-  Room,
-  RoomClient,
-  RoomDefinition,
-  SendOptions,
-} from './define.js';
+import type { AnyProtocol, BroadcastOptions, LeaveReason, Room, RoomClient, SendOptions } from './define.js';
 import type { MemberPort, RoomHost, RoomRunner, RoomSpec } from './host.js';
 import { randomClientId } from './ids.js';
 import { type RoomPeers, roomPeersFor } from './peers/room-peers.js';
 import { type PresenceTarget, PresenceTracker, type RoomMember } from './presence.js';
-import { LEAVE_CODES, type Member, type PendingSeat } from './room-members.js';
+import { LEAVE_CODES, type Member } from './room-members.js';
+import {
+  type AnyDefinition,
+  handlersByOp,
+  type MessageHandler,
+  RELIABLE_META,
+  UNRELIABLE_META,
+} from './room-messages.js';
+import { PendingSeats } from './room-seats.js';
 import { RoomStateStore } from './room-state.js';
 import { TickLoop } from './tick.js';
-
-type AnyDefinition = RoomDefinition<AnyProtocol, unknown, unknown>;
-type MessageHandler = (
-  room: RoomRuntime,
-  client: RoomClient<unknown>,
-  message: unknown,
-  meta: { reliable: boolean },
-) => void;
-
-/** The `meta` argument of message handlers: two shared frozen objects, so a message allocates none. */
-const RELIABLE_META = Object.freeze({ reliable: true });
-const UNRELIABLE_META = Object.freeze({ reliable: false });
-
-/** The room's message handlers indexed by the client message's op (found once, not by name per message). */
-function handlersByOp(def: AnyDefinition): (MessageHandler | undefined)[] {
-  const handlers = def.messages as Record<string, MessageHandler | undefined> | undefined;
-  const table: (MessageHandler | undefined)[] = [];
-  for (const { name, op } of def.protocol.client.messages) {
-    const handler = handlers && Object.hasOwn(handlers, name) ? handlers[name] : undefined;
-    if (typeof handler === 'function') table[op] = handler;
-  }
-  return table;
-}
 
 /** One room, run in-process. Implements both the room code's `Room` and the runner seam's `RoomHost`. */
 export class RoomRuntime implements Room<AnyProtocol, unknown, unknown>, RoomHost {
@@ -63,7 +40,7 @@ export class RoomRuntime implements Room<AnyProtocol, unknown, unknown>, RoomHos
   /** The relay and mesh of a peer-assisted room (null when the room has peers off). */
   readonly peers: RoomPeers | null;
   private readonly clientView = new Map<string, RoomClient<unknown>>();
-  private readonly pending = new Map<string, PendingSeat>();
+  private readonly pending: PendingSeats;
   private readonly loop: TickLoop | null;
   private isDisposed = false;
   /** True while this room counts in the `rooms{type}` gauge (from a successful start to dispose). */
@@ -82,6 +59,7 @@ export class RoomRuntime implements Room<AnyProtocol, unknown, unknown>, RoomHos
     this.tags = Object.freeze({ ...spec.tags });
     this.data = this.def.data ? this.def.data() : undefined;
     this.handlerByOp = handlersByOp(this.def);
+    this.pending = new PendingSeats(this.clock, () => this.maybeAutoDispose());
     const portOf = (id: string) => this.memberMap.get(id)?.port;
     this.peers = roomPeersFor(this.def, { clock: this.clock, metrics: this.metrics, log: this.log, portOf });
     const presence = this.def.presence !== false || this.peers !== null; // peers learn each other by presence
@@ -191,7 +169,6 @@ export class RoomRuntime implements Room<AnyProtocol, unknown, unknown>, RoomHos
     this.loop?.stop();
     const why = reason === 'lost' ? 'room lost by the cluster' : 'room disposed';
     for (const id of [...this.memberMap.keys()]) this.removeMember(id, reason, why);
-    for (const seat of this.pending.values()) this.clock.clearTimeout(seat.timer);
     this.pending.clear();
     const onDispose = this.def.onDispose;
     this.guardAsync('onDispose', async () => {
@@ -246,18 +223,12 @@ export class RoomRuntime implements Room<AnyProtocol, unknown, unknown>, RoomHos
       }
       data = result.data;
     }
-    const timer = this.clock.setTimeout(
-      () => this.expirePending(seatId),
-      Math.max(0, expiresAt - Date.now()) + 1,
-    );
-    this.pending.set(seatId, { data, joinData, identity, expiresAt, timer });
+    this.pending.reserve(seatId, { data, joinData, identity, expiresAt });
   }
 
   async admit(seatId: string, sessionId: string, port: MemberPort): Promise<RoomClient<unknown>> {
-    const seat = this.pending.get(seatId);
-    if (!seat || this.isDisposed) throw new NetloomError('seat_invalid', 'no pending seat for this token');
-    this.pending.delete(seatId);
-    this.clock.clearTimeout(seat.timer);
+    const seat = this.isDisposed ? undefined : this.pending.take(seatId);
+    if (!seat) throw new NetloomError('seat_invalid', 'no pending seat for this token');
     const client = {
       id: randomClientId(),
       sessionId,
@@ -361,11 +332,6 @@ export class RoomRuntime implements Room<AnyProtocol, unknown, unknown>, RoomHos
 
   private *targets(): Iterable<PresenceTarget> {
     for (const m of this.memberMap.values()) yield { clientId: m.client.id, port: m.port };
-  }
-
-  private expirePending(seatId: string): void {
-    if (!this.pending.delete(seatId)) return;
-    this.maybeAutoDispose();
   }
 
   private maybeAutoDispose(): void {

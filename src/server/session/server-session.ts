@@ -5,14 +5,13 @@ import type { Link, TransportName } from '../../link/link.js';
 import { SessionCore } from '../../session/core.js';
 import { SessionLinks, type SessionLinksEvents } from '../../session/links.js';
 import type { TimerHandle } from '../../shared/clock.js';
-import { SERVER_PEER } from '../../signaling/hub.js';
 import { encodeSignal, type SignalMessage } from '../../signaling/messages.js';
 import type { Identity } from '../identity.js';
-import type { Middleware } from '../middleware.js';
 import type { LeaveReason } from '../rooms/define.js';
 import type { MemberPort } from '../rooms/host.js';
+import { allowReceive, allowSend, onClientMessage, overRate, peerViewOf } from './client-messages.js';
 import { type ClientLimits, DEFAULT_CLIENT_LIMITS, MessageRateLimit, RateVerdict } from './limits.js';
-import { type PeerSessionView, receivePeer, routePeerSignal } from './peer-messages.js';
+import type { PeerSessionView } from './peer-messages.js';
 import type { Membership, SessionContext } from './session-context.js';
 import { type PortSession, SessionPort } from './session-port.js';
 
@@ -94,15 +93,8 @@ export class ServerSession implements SessionLinksEvents, PortSession {
   /** Joins the room behind `seat` under `handle` and tells the client the outcome. */
   async joinRoom(handle: number, seat: string): Promise<void> {
     if (this.memberships.has(handle) || this.pendingHandles.has(handle)) {
-      this.core.sendMessage(
-        {
-          kind: MessageKind.JoinFailed,
-          handle,
-          code: 'handle_in_use',
-          message: `handle ${handle} is in use`,
-        },
-        true,
-      );
+      const message = `handle ${handle} is in use`;
+      this.core.sendMessage({ kind: MessageKind.JoinFailed, handle, code: 'handle_in_use', message }, true);
       return;
     }
     this.pendingHandles.add(handle);
@@ -143,6 +135,17 @@ export class ServerSession implements SessionLinksEvents, PortSession {
     );
   }
 
+  /** The client left the room under `handle` (LEAVE): the room hears `consented`, the client gets LEFT. */
+  leaveRoom(handle: number): void {
+    const m = this.memberships.get(handle);
+    if (!m) return;
+    this.memberships.delete(handle);
+    this.forgetMembership();
+    if (this.memberships.size === 0) this.emptySince = this.ctx.clock.now();
+    m.room.leave(m.clientId, 'consented');
+    this.core.sendMessage({ kind: MessageKind.Left, handle, code: 'normal', reason: 'left' }, true);
+  }
+
   /** Ends the session: rooms see `session_ended`, the client gets a CLOSE with `code`. */
   end(code: string, reason: string, leaveReason: LeaveReason = 'session_ended'): void {
     if (this.state === 'ended') return;
@@ -168,7 +171,7 @@ export class ServerSession implements SessionLinksEvents, PortSession {
 
   sendRoomMessage(handle: number, reliable: boolean, op: number, payload: Uint8Array): void {
     const hook = this.ctx.middleware?.send;
-    if (hook && !this.allowSend(hook, handle, reliable, op, payload)) return;
+    if (hook && !allowSend(hook, this, handle, reliable, op, payload)) return;
     this.core.sendRoom(reliable, handle, op, payload);
   }
 
@@ -271,47 +274,8 @@ export class ServerSession implements SessionLinksEvents, PortSession {
     }
     // Peer frames have their own per-pair limits in the room's relay (RoomPeers).
     if (message.kind !== MessageKind.Peer && !this.withinRate()) return;
-    switch (message.kind) {
-      case MessageKind.Join:
-        void this.joinRoom(message.handle, message.seat);
-        return;
-      case MessageKind.RpcRequest:
-        if (this.ctx.rpc) this.ctx.rpc(this, message);
-        else {
-          const reply = { code: 'endpoint_unknown', message: 'this server has no endpoints' };
-          this.core.sendMessage({ kind: MessageKind.RpcResponse, id: message.id, ok: false, ...reply }, true);
-        }
-        return;
-      case MessageKind.Peer: {
-        const code = receivePeer(this.peerView, message, reliable, (handle) => this.port(handle));
-        if (code) this.protocolError(new NetloomError(code, 'peer message not accepted from a client'));
-        return;
-      }
-      case MessageKind.Signal:
-        if (message.peer !== SERVER_PEER) routePeerSignal(this.peerView, message.peer, message.payload);
-        else if (this.ctx.signaling) this.ctx.signaling.message(this, message.peer, message.payload);
-        else {
-          this.ctx.metrics.error('transport_unavailable');
-          const reason = 'this server offers no transport upgrade';
-          this.sendSignal(message.peer, { kind: 'close', code: 'transport_unavailable', reason });
-        }
-        return;
-      case MessageKind.Leave: {
-        const m = this.memberships.get(message.handle);
-        if (!m) return;
-        this.memberships.delete(message.handle);
-        this.forgetMembership();
-        if (this.memberships.size === 0) this.emptySince = this.ctx.clock.now();
-        m.room.leave(m.clientId, 'consented');
-        this.core.sendMessage(
-          { kind: MessageKind.Left, handle: message.handle, code: 'normal', reason: 'left' },
-          true,
-        );
-        return;
-      }
-      default:
-        this.protocolError(new NetloomError('frame_malformed', 'message kind not accepted from a client'));
-    }
+    const error = onClientMessage(this, this.ctx, message, reliable);
+    if (error) this.protocolError(error);
   }
 
   /** A room message from the client: rate limit, membership, middleware, then the room. */
@@ -329,7 +293,7 @@ export class ServerSession implements SessionLinksEvents, PortSession {
       this.lastHandle = handle;
     }
     const hook = this.ctx.middleware?.receive;
-    if (hook && !this.allowReceive(hook, m, op, payload)) return;
+    if (hook && !allowReceive(hook, this, m, op, payload)) return;
     try {
       m.room.receive(m.clientId, op, payload, reliable);
     } catch (err) {
@@ -347,58 +311,16 @@ export class ServerSession implements SessionLinksEvents, PortSession {
     if (this.rate === null) return true;
     const verdict = this.rate.check(this.lastFrameAt);
     if (verdict === RateVerdict.Ok) return true;
-    this.overRate(verdict);
+    overRate(this, this.ctx, verdict);
     return false;
   }
 
   private peerViewMade: PeerSessionView | null = null;
 
-  private get peerView(): PeerSessionView {
-    this.peerViewMade ??= {
-      memberships: this.memberships,
-      metrics: this.ctx.metrics,
-      sendSignal: (peer, message) => this.sendSignal(peer, message),
-    };
+  /** The session as its peer traffic sees it (peer-messages.ts), made on first use. */
+  get peerView(): PeerSessionView {
+    this.peerViewMade ??= peerViewOf(this, this.ctx.metrics);
     return this.peerViewMade;
-  }
-
-  /** Runs the onMessage middleware on a room message from the client; false drops it. */
-  private allowReceive(
-    hook: NonNullable<Middleware['receive']>,
-    m: Membership,
-    op: number,
-    payload: Uint8Array,
-  ): boolean {
-    const { room, clientId } = m;
-    const base = { sessionId: this.id, identity: this.identity, roomId: room.id, roomType: room.type };
-    return hook({ ...base, clientId, op, size: payload.length, payload });
-  }
-
-  /** Runs the onSend middleware on a room message to the client; false drops it. */
-  private allowSend(
-    hook: NonNullable<Middleware['send']>,
-    handle: number,
-    reliable: boolean,
-    op: number,
-    payload: Uint8Array,
-  ): boolean {
-    const m = this.memberships.get(handle);
-    const base = { kind: 'room' as const, sessionId: this.id, identity: this.identity, roomId: m?.room.id };
-    return hook({ ...base, clientId: m?.clientId, op, reliable, size: payload.length, payload });
-  }
-
-  /** A message over the rate was dropped: warn the client, or kick it once the grace period is over. */
-  private overRate(verdict: RateVerdict): void {
-    this.ctx.metrics.inc('messages_rate_limited');
-    if (verdict === RateVerdict.Warn) {
-      this.ctx.metrics.inc('rate_limit_warnings');
-      this.ctx.log.warn({ code: 'message_rate_exceeded' }, 'client over the message rate: warned');
-      this.notice('message_rate_exceeded', 'too many messages: slow down or be disconnected');
-    } else if (verdict === RateVerdict.Kick) {
-      this.ctx.metrics.error('message_rate_exceeded');
-      this.ctx.log.warn({ code: 'message_rate_exceeded' }, 'client over the message rate: kicked');
-      this.end('message_rate_exceeded', 'too many messages', 'kicked');
-    }
   }
 
   private protocolError(err: unknown): void {

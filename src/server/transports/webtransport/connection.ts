@@ -1,15 +1,12 @@
 // One QUIC connection over a quiche Connection, exposed as the QuicConnection seam (used by server and client).
 import { NetloomError } from '../../../codec/errors.js';
-import { type Connection, type Host, quiche } from './config.js';
+import type { Connection, Host } from './config.js';
+import { ConnStreams } from './conn-streams.js';
 import { ConnTimers } from './conn-timers.js';
 import { takeDatagram, takeDatagrams } from './datagram-slab.js';
 import type { QuicConnection } from './quic.js';
-import { type CloseInfo, closeInfoOf, encodeReason, errorText, streamErrorCode } from './quiche-util.js';
+import { type CloseInfo, closeInfoOf, encodeReason, errorText } from './quiche-util.js';
 import type { PacketOutput } from './udp.js';
-
-/** Shared scratch for streamRecv; each delivered chunk is a copy. */
-const scratch = new Uint8Array(64 * 1024);
-const EMPTY = new Uint8Array(0);
 
 /** Hooks the owner (endpoint or client) passes in. */
 export interface QuicConnOwner {
@@ -73,11 +70,9 @@ export class QuicConn implements QuicConnection {
       if (!this.#removed) this.#owner.output.schedule(this);
     },
   );
-  #nextBidi: number;
-  #nextUni: number;
-  readonly #blocked = new Set<number>();
-  readonly #stopped = new Set<number>();
-  readonly #readReset = new Set<number>();
+  readonly #streams: ConnStreams;
+  /** The streams' blocked set, held here too: `#processEvents` reads it for every packet. */
+  readonly #blocked: Set<number>;
 
   constructor(conn: Connection, isClient: boolean, local: Host, remote: Host, owner: QuicConnOwner) {
     this.#conn = conn;
@@ -85,8 +80,14 @@ export class QuicConn implements QuicConnection {
     this.remote = { host: remote.host, port: remote.port };
     this.#owner = owner;
     this.#recvInfo = { from: { host: remote.host, port: remote.port }, to: local };
-    this.#nextBidi = isClient ? 0 : 1;
-    this.#nextUni = isClient ? 2 : 3;
+    this.#streams = new ConnStreams(
+      conn,
+      isClient,
+      this,
+      (fn) => this.#call(fn),
+      () => this.#scheduleFlush(),
+    );
+    this.#blocked = this.#streams.blocked;
   }
 
   /** True once the TLS handshake has completed. */
@@ -185,81 +186,17 @@ export class QuicConn implements QuicConnection {
 
   writeStream(streamId: number, data: Uint8Array, fin = false): number {
     if (this.#closeInfo !== null) throw new NetloomError('quic_closed', 'the QUIC connection is closed');
-    let n: number | null;
-    try {
-      n = this.#conn.streamSend(streamId, data, fin);
-    } catch (err) {
-      const code = streamErrorCode(err, 'StreamStopped');
-      if (code !== null) {
-        this.#reportStopped(streamId, code);
-        return data.length; // the peer no longer reads this stream: the bytes are discarded
-      }
-      throw new NetloomError('quic_error', `cannot write stream ${streamId}: ${errorText(err)}`, {
-        cause: err,
-      });
-    }
-    if (n === null && data.length > 0) {
-      // Done: no capacity, or quiche already forgot a stream the peer aborted
-      try {
-        this.#conn.streamCapacity(streamId);
-      } catch (err) {
-        const code = streamErrorCode(err, 'StreamStopped');
-        if (code !== null) this.#reportStopped(streamId, code);
-        if (code !== null || this.#readReset.has(streamId)) return data.length; // discarded, as above
-        throw new NetloomError('quic_error', `cannot write stream ${streamId}: ${errorText(err)}`, {
-          cause: err,
-        });
-      }
-    }
-    const taken = n ?? 0;
-    if (taken < data.length) {
-      this.#blocked.add(streamId);
-      try {
-        this.#conn.streamWritable(streamId, 1);
-      } catch {
-        // the stream state changed; the writable pass will report it
-      }
-    }
-    if (taken > 0 || fin) this.#scheduleFlush();
-    return taken;
+    return this.#streams.write(streamId, data, fin);
   }
 
   openStream(bidirectional: boolean): number {
     if (this.#closeInfo !== null) throw new NetloomError('quic_closed', 'the QUIC connection is closed');
-    const left = bidirectional ? this.#conn.peerStreamsLeftBidi() : this.#conn.peerStreamsLeftUni();
-    if (left <= 0) {
-      throw new NetloomError(
-        'quic_error',
-        `the peer allows no more ${bidirectional ? 'bidi' : 'uni'} streams now`,
-      );
-    }
-    const id = bidirectional ? this.#nextBidi : this.#nextUni;
-    try {
-      this.#conn.streamSend(id, EMPTY, false); // creates the stream in quiche
-    } catch (err) {
-      throw new NetloomError('quic_error', `cannot open stream: ${errorText(err)}`, { cause: err });
-    }
-    if (bidirectional) this.#nextBidi += 4;
-    else this.#nextUni += 4;
-    return id;
+    return this.#streams.open(bidirectional);
   }
 
   resetStream(streamId: number, code: number): void {
     if (this.#closeInfo !== null) return;
-    const uni = (streamId & 2) !== 0;
-    const local = ((streamId & 1) === 0) === this.isClient;
-    this.#blocked.delete(streamId);
-    try {
-      if (!uni || local) this.#conn.streamShutdown(streamId, quiche.Shutdown.Write, code);
-    } catch {
-      // already finished or reset
-    }
-    try {
-      if (!uni || !local) this.#conn.streamShutdown(streamId, quiche.Shutdown.Read, code);
-    } catch {
-      // already finished or reset
-    }
-    this.#scheduleFlush();
+    this.#streams.reset(streamId, code);
   }
 
   sendDatagram(data: Uint8Array): boolean {
@@ -326,7 +263,7 @@ export class QuicConn implements QuicConnection {
       if (first !== null) rest = takeDatagrams(conn, largest);
       if (first === null || conn.isReadable()) {
         for (const id of conn.readable()) {
-          this.#drainStream(id);
+          this.#streams.drain(id);
           if (this.#closeInfo !== null) return;
         }
       }
@@ -337,18 +274,7 @@ export class QuicConn implements QuicConnection {
     else if (rest !== null) for (const d of rest) this.#deliverDatagram(d);
     // A STOP_SENDING on a stream we are not blocked on is reported on the next write to it.
     if (this.#closeInfo !== null || this.#blocked.size === 0) return;
-    for (const id of conn.writable()) {
-      if (this.#stopped.has(id)) continue;
-      try {
-        conn.streamCapacity(id);
-      } catch (err) {
-        const code = streamErrorCode(err, 'StreamStopped');
-        if (code !== null) this.#reportStopped(id, code);
-        continue;
-      }
-      if (this.#blocked.delete(id)) this.#call(() => this.onstreamwritable?.(id));
-      if (this.#closeInfo !== null) return;
-    }
+    this.#streams.writablePass();
   }
 
   #deliverDatagram(d: Uint8Array): void {
@@ -358,41 +284,6 @@ export class QuicConn implements QuicConnection {
     } catch (err) {
       this.#owner.callbackError(err);
     }
-  }
-
-  #drainStream(id: number): void {
-    for (;;) {
-      let r: [number, boolean] | null;
-      try {
-        r = this.#conn.streamRecv(id, scratch);
-      } catch (err) {
-        const code = streamErrorCode(err, 'StreamReset');
-        if (code !== null) {
-          this.#readReset.add(id); // if quiche then forgets the stream, later writes are discarded
-          this.#call(() => this.onstreamreset?.(id, code));
-        }
-        return;
-      }
-      if (r === null) return;
-      const [n, fin] = r;
-      if (n > 0 || fin) {
-        const chunk = scratch.slice(0, n);
-        this.#call(() => this.onstreamdata?.(id, chunk, fin));
-      }
-      if (fin || this.#closeInfo !== null) return;
-    }
-  }
-
-  #reportStopped(id: number, code: number): void {
-    if (this.#stopped.has(id)) return;
-    this.#stopped.add(id);
-    this.#blocked.delete(id);
-    try {
-      this.#conn.streamShutdown(id, quiche.Shutdown.Write, code);
-    } catch {
-      // nothing left to shut down
-    }
-    this.#call(() => this.onstreamreset?.(id, code));
   }
 
   #fireClose(info: CloseInfo): void {

@@ -2,13 +2,7 @@
 import { NetloomError, toNetloomError } from '../../../codec/errors.js';
 import { definedOnly } from '../../../shared/options.js';
 import { connectRequestFields, connectResponseFrame, decodeConnect } from './connect-request.js';
-import {
-  encodeFrame,
-  FRAME_GOAWAY,
-  FRAME_HEADERS,
-  FRAME_SETTINGS,
-  WEBTRANSPORT_STREAM_SIGNAL,
-} from './h3-frames.js';
+import { encodeFrame, FRAME_GOAWAY, FRAME_HEADERS, FRAME_SETTINGS } from './h3-frames.js';
 import {
   H3_CODES,
   H3_NO_ERROR,
@@ -24,23 +18,21 @@ import {
   STREAM_CONTROL,
   STREAM_QPACK_DECODER,
   STREAM_QPACK_ENCODER,
-  STREAM_WEBTRANSPORT_UNI,
   serverBidiRoute,
   uniRoute,
 } from './h3-routes.js';
-import { PendingStreams } from './pending-streams.js';
+import { H3Streams } from './h3-streams.js';
 import { DEFAULT_MAX_HEADER_LIST_BYTES, encodeFieldSection } from './qpack.js';
 import type { QuicConnection } from './quic.js';
 import { encodeOurSettings, type H3Settings } from './settings.js';
-import { StreamWriter } from './stream-writer.js';
+import type { StreamWriter } from './stream-writer.js';
 import { encodeVarints, readVarint, varintLengthOf } from './varint.js';
 import {
   DEFAULT_SESSION_LIMITS,
-  H3_REQUEST_REJECTED,
   type SessionHost,
   WtSession,
   type WtSessionLimits,
-  WtStream,
+  type WtStream,
 } from './wt-session.js';
 
 export type { H3CloseInfo, H3ConnectionOptions, H3Stats } from './h3-options.js';
@@ -64,10 +56,9 @@ export class H3Connection implements SessionHost, RouteHost {
   /** The session the last datagram went to (see `datagram`). */
   private lastDatagramSession: WtSession | undefined = undefined;
 
-  /** @internal Routes of the streams in use. */
-  readonly routes = new Map<number, Route>();
-  private readonly writers = new Map<number, StreamWriter>();
-  private readonly pending: PendingStreams;
+  /** @internal Routes of the streams in use (the same Map as `streams.routes`). */
+  readonly routes: Map<number, Route>;
+  private readonly streams: H3Streams;
   private readonly idleCloseMs: number;
   private idleTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly control: StreamWriter;
@@ -88,10 +79,17 @@ export class H3Connection implements SessionHost, RouteHost {
     this.maxFrameBytes = options.maxFrameBytes ?? 16_384;
     this.maxSessions = options.maxSessions ?? 16;
     this.idleCloseMs = options.idleCloseMs ?? 1_000;
-    this.pending = new PendingStreams(options.maxPendingStreams ?? 16, options.maxPendingBytes ?? 256 * 1024);
+    this.streams = new H3Streams(
+      quic,
+      this.stats,
+      (err) => this.fail(err),
+      options.maxPendingStreams ?? 16,
+      options.maxPendingBytes ?? 256 * 1024,
+    );
+    this.routes = this.streams.routes;
     this.sessionLimits = { ...DEFAULT_SESSION_LIMITS, ...definedOnly(options.session ?? {}) };
     quic.onstreamdata = (id, data, fin) => this.guard(() => this.streamData(id, data, fin));
-    quic.onstreamwritable = (id) => this.guard(() => this.writers.get(id)?.flush());
+    quic.onstreamwritable = (id) => this.guard(() => this.streams.writers.get(id)?.flush());
     quic.onstreamreset = (id, code) => this.guard(() => this.routes.get(id)?.reset(code));
     // Datagrams are the hot path (a game's every input): no closure per call, unlike the guard() above.
     quic.ondatagram = (data) => {
@@ -108,12 +106,12 @@ export class H3Connection implements SessionHost, RouteHost {
         reason: info.reason,
         local: info.local,
       });
-    this.control = this.openUni(STREAM_CONTROL);
+    this.control = this.streams.openUni(STREAM_CONTROL);
     this.control.write(
       encodeFrame(FRAME_SETTINGS, encodeOurSettings(this.maxSessions, this.maxHeaderListBytes)),
     );
-    this.openUni(STREAM_QPACK_ENCODER);
-    this.openUni(STREAM_QPACK_DECODER);
+    this.streams.openUni(STREAM_QPACK_ENCODER);
+    this.streams.openUni(STREAM_QPACK_DECODER);
   }
 
   get isClient(): boolean {
@@ -129,8 +127,7 @@ export class H3Connection implements SessionHost, RouteHost {
     if (this.goingAway) throw new NetloomError('wt_session_refused', 'server sent GOAWAY');
     return new Promise<WtSession>((resolve, reject) => {
       const id = this.quic.openStream(true);
-      const writer = new StreamWriter(this.quic, id);
-      this.writers.set(id, writer);
+      const writer = this.streams.writer(id);
       const request = { authority, path, origin, headers: connectRequestFields(authority, path, origin) };
       const refuse = (err: NetloomError) => {
         this.waiterRejects.delete(refuse);
@@ -176,18 +173,7 @@ export class H3Connection implements SessionHost, RouteHost {
   // SessionHost
 
   openSessionStream(session: WtSession, bidirectional: boolean): WtStream {
-    const id = this.quic.openStream(bidirectional);
-    const writer = new StreamWriter(this.quic, id);
-    this.writers.set(id, writer);
-    writer.write(
-      encodeVarints(bidirectional ? WEBTRANSPORT_STREAM_SIGNAL : STREAM_WEBTRANSPORT_UNI, session.id),
-    );
-    const stream = new WtStream(session, id, bidirectional, false, writer);
-    this.routes.set(id, {
-      data: (bytes, fin) => stream.receive(bytes, fin),
-      reset: (code) => stream.receiveReset(code),
-    });
-    return stream;
+    return this.streams.openSessionStream(session, bidirectional);
   }
 
   sessionEnded(session: WtSession): void {
@@ -209,17 +195,7 @@ export class H3Connection implements SessionHost, RouteHost {
 
   /** Drops a stream's route and writer; a stream the peer may still send on keeps a route that discards. */
   forgetStream(id: number, readableEnded: boolean): void {
-    this.writers.delete(id);
-    if (readableEnded) {
-      this.routes.delete(id);
-      return;
-    }
-    this.routes.set(id, {
-      data: (_bytes, fin) => {
-        if (fin) this.routes.delete(id);
-      },
-      reset: () => this.routes.delete(id),
-    });
+    this.streams.forget(id, readableEnded);
   }
 
   // RouteHost
@@ -270,10 +246,7 @@ export class H3Connection implements SessionHost, RouteHost {
     clearTimeout(this.idleTimer);
     for (const session of [...this.sessions.values()])
       session.terminate(info.reason || 'connection closed', info.local);
-    for (const writer of this.writers.values()) writer.abandon();
-    this.routes.clear();
-    this.writers.clear();
-    this.pending.clear();
+    this.streams.clear();
     const err = this.error ?? new NetloomError('link_closed', `connection closed: ${info.reason}`);
     for (const waiter of this.settingsWaiters.splice(0)) waiter.reject(err);
     for (const reject of [...this.waiterRejects]) reject(err);
@@ -288,25 +261,11 @@ export class H3Connection implements SessionHost, RouteHost {
     return new Promise((resolve, reject) => this.settingsWaiters.push({ resolve, reject }));
   }
 
-  private openUni(type: number): StreamWriter {
-    const id = this.quic.openStream(false);
-    const writer = new StreamWriter(this.quic, id);
-    this.writers.set(id, writer);
-    this.routes.set(id, {
-      data: () => {},
-      reset: () => this.fail(new NetloomError('h3_stream_error', `critical stream ${type} stopped`)),
-    });
-    writer.write(encodeVarints(type));
-    return writer;
-  }
-
   private addSession(session: WtSession): void {
     clearTimeout(this.idleTimer);
     this.sessions.set(session.id, session);
     this.stats.sessionsOpened++;
-    this.pending.release(session.id, (streamId, bidirectional) =>
-      this.acceptWtStream(session, streamId, bidirectional),
-    );
+    this.streams.release(session.id, session);
   }
 
   private datagram(data: Uint8Array): void {
@@ -344,64 +303,25 @@ export class H3Connection implements SessionHost, RouteHost {
     sessionId: number,
   ): (data: Uint8Array, fin: boolean) => void {
     const session = this.sessions.get(sessionId);
-    if (session) {
-      const stream = this.acceptWtStream(session, streamId, bidirectional);
-      return stream ? (bytes, fin) => stream.receive(bytes, fin) : this.refuseStream(streamId, bidirectional);
-    }
+    if (session) return this.streams.accept(session, streamId, bidirectional);
     const possible =
-      sessionId % 4 === 0 && (this.isClient ? this.writers.has(sessionId) : sessionId > this.lastRequestId);
-    const held = possible
-      ? this.pending.hold(sessionId, streamId, bidirectional, () =>
-          this.refuseStream(streamId, bidirectional),
-        )
-      : null;
-    return held ?? this.refuseStream(streamId, bidirectional);
-  }
-
-  /** Makes `session`'s stream for an incoming QUIC stream and routes the stream's events to it. */
-  private acceptWtStream(session: WtSession, streamId: number, bidirectional: boolean): WtStream | null {
-    let writer: StreamWriter | null = null;
-    if (bidirectional) {
-      writer = new StreamWriter(this.quic, streamId);
-      this.writers.set(streamId, writer);
-    }
-    const stream = session.acceptStream(streamId, bidirectional, writer);
-    if (!stream) {
-      this.writers.delete(streamId);
-      return null;
-    }
-    this.routes.set(streamId, {
-      data: (bytes, fin) => stream.receive(bytes, fin),
-      reset: (code) => stream.receiveReset(code),
-    });
-    return stream;
-  }
-
-  private refuseStream(streamId: number, bidirectional: boolean): (data: Uint8Array, fin: boolean) => void {
-    this.stats.streamsRefused++;
-    if (bidirectional) {
-      try {
-        this.quic.resetStream(streamId, H3_REQUEST_REJECTED);
-      } catch {
-        // gone
-      }
-    }
-    return (_bytes, fin) => {
-      if (fin) this.routes.delete(streamId);
-    };
+      sessionId % 4 === 0 &&
+      (this.isClient ? this.streams.writers.has(sessionId) : sessionId > this.lastRequestId);
+    return possible
+      ? this.streams.hold(sessionId, streamId, bidirectional)
+      : this.streams.refuse(streamId, bidirectional);
   }
 
   /** Decodes and checks a CONNECT request; answers it; returns the new session or null. */
   /** @internal */
   handleRequest(id: number, block: Uint8Array): WtSession | null {
     this.lastRequestId = Math.max(this.lastRequestId, id);
-    const writer = new StreamWriter(this.quic, id);
-    this.writers.set(id, writer);
+    const writer = this.streams.writer(id);
     const refuse = (status: number, reason: string): null => {
       this.stats.requestsRefused++;
       writer.write(connectResponseFrame(status), true);
-      if (writer.finished) this.writers.delete(id);
-      this.pending.release(id, null);
+      if (writer.finished) this.streams.writers.delete(id);
+      this.streams.release(id, null);
       this.scheduleIdleClose();
       this.onrefused?.(status, reason);
       return null;
