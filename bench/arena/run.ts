@@ -250,6 +250,15 @@ function summary(cpu: Map<string, number[]>, params: ArenaParams): Record<string
   const medians = Object.fromEntries([...cpu].map(([system, values]) => [system, median(values)]));
   const raw = medians['raw-ws'];
   const netloom = medians['netloom'];
+  // Each round's ratio compares two runs a minute apart, so drift of the machine between rounds cancels.
+  const rounds = (a: string, b: string): number[] | null => {
+    const x = cpu.get(a);
+    const y = cpu.get(b);
+    if (!x || !y || x.length !== y.length || x.length === 0) return null;
+    return x.map((v, i) => Math.round((v / y[i]) * 1000) / 1000);
+  };
+  const vsRaw = rounds('netloom', 'raw-ws');
+  const wtVsWs = rounds('netloom-webtransport', 'netloom');
   return {
     summary: 'arena',
     C: params.C,
@@ -265,6 +274,10 @@ function summary(cpu: Map<string, number[]>, params: ArenaParams): Record<string
       netloom && medians['netloom-webtransport']
         ? Math.round((medians['netloom-webtransport'] / netloom) * 1000) / 1000
         : null,
+    netloom_vs_raw_cpu_rounds: vsRaw,
+    netloom_vs_raw_cpu_round_median: vsRaw ? median(vsRaw) : null,
+    netloom_webtransport_vs_websocket_cpu_rounds: wtVsWs,
+    netloom_webtransport_vs_websocket_cpu_round_median: wtVsWs ? median(wtVsWs) : null,
   };
 }
 
