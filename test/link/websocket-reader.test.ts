@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LinkCloseInfo } from '../../src/link/link.js';
+import { mulberry32 } from '../../src/shared/random.js';
 import { until } from '../helpers/netloom.js';
 import { createWebSocketLinkServer, type WebSocketLinkServerOptions } from './ws-server.js';
 
@@ -127,18 +128,6 @@ async function writeInChunks(peer: RawPeer, bytes: Buffer, cuts: number[]): Prom
   }
 }
 
-/** Deterministic PRNG for the fuzz rounds (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe('WebSocket fast reader', () => {
   it('delivers many frames from one TCP write, and a frame cut byte by byte, in order and intact', async () => {
     const { peer, received } = await linkServer();
@@ -209,7 +198,7 @@ describe('WebSocket fast reader', () => {
   });
 
   it('delivers the same messages as ws for random framing and random TCP chunking (fuzz)', async () => {
-    const random = prng(7);
+    const random = mulberry32(7);
     for (let round = 0; round < 30; round++) {
       const { peer, received, closedInfo } = await linkServer();
       const expected: number[] = [];

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Client } from '../../src/client/index.js';
 import { isErrorCode } from '../../src/codec/errors.js';
 import { netloom, netloomFastifyOptions } from '../../src/server/index.js';
+import { mulberry32 } from '../../src/shared/random.js';
 import { createEchoRoom, echoProtocol, newEchoLog } from '../helpers/echo-room.js';
 import { nodeClient, until } from '../helpers/netloom.js';
 
@@ -16,18 +17,6 @@ interface FoundRoute {
 
 const SEED = Number(process.env.FUZZ_SEED ?? 0x5eed);
 const CASES_PER_ROUTE = Number(process.env.FUZZ_CASES ?? 60);
-
-/** mulberry32: a small seeded PRNG, so that a failure can be replayed with FUZZ_SEED. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const KEYS = [
   'type',
@@ -221,7 +210,7 @@ describe('HTTP fuzz of every netloom route', () => {
   });
 
   it('answers random and hostile requests with a 4xx { code } or a success, never a 5xx', async () => {
-    const random = prng(SEED);
+    const random = mulberry32(SEED);
     const f = fuzzer(random);
     const failures: string[] = [];
     const codes = new Map<string, number>();
