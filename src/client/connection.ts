@@ -18,6 +18,7 @@ import { SessionLinks } from '../session/links.js';
 import type { Clock, TimerHandle } from '../shared/clock.js';
 import { SERVER_PEER } from '../signaling/hub.js';
 import { encodeSignal, type IceServer, parseSignal } from '../signaling/messages.js';
+import { resumeSession } from './connection-resume.js';
 import type { ConnectionOptions, RoomBinding, SessionMessage, TransportChange } from './connection-types.js';
 import { deliverRoomMessage, dispatchSessionMessage } from './dispatch.js';
 import { asNetloomError, handshake } from './handshake.js';
@@ -288,72 +289,24 @@ export class ServerConnection {
     void this.resume(code);
   }
 
-  private async resume(code: string): Promise<void> {
-    const { clock, reconnect, random } = this.options;
-    const startedAt = clock.now();
-    for (let attempt = 1; this.state === 'reconnecting'; attempt++) {
-      for (const b of this.bindings.values()) b.reconnecting({ attempt, code });
-      const delay =
-        Math.min(reconnect.maxDelayMs, reconnect.baseDelayMs * 2 ** (attempt - 1)) * (0.5 + random() / 2);
-      await new Promise<void>((r) => clock.setTimeout(r, attempt === 1 ? delay / 2 : delay));
-      if (this.state !== 'reconnecting') return;
-      if (clock.now() - startedAt > reconnect.windowMs) {
-        this.endRooms('session_expired', 'could not reconnect in time');
-        this.shutdown();
-        return;
-      }
-      try {
-        const link = await this.options.connect();
-        const hello = encodeFrame({
-          kind: FrameKind.Hello,
-          version: WIRE_VERSION,
-          mode: 'resume',
-          sessionToken: this.token,
-          lastReceived: this.core.lastReceived,
-        });
-        let resumed = false;
-        await handshake(link, hello, this.options, (welcome) => {
-          if (this.state !== 'reconnecting') {
-            link.close('normal', 'connection closed meanwhile');
-            return;
-          }
-          this.use(link, welcome);
-          resumed = true;
-          for (const b of this.bindings.values()) b.reconnected();
-        });
-        if (!resumed) return;
-        return;
-      } catch (err) {
-        const e = asNetloomError(err);
-        const terminal =
-          e.code === 'session_unknown' || e.code === 'session_expired' || e.code === 'sequence_invalid';
-        if (terminal || attempt >= 2) await this.endLostRooms();
-        if (this.state !== 'reconnecting') return;
-        if (terminal) {
-          this.endRooms(e.code, e.message);
+  /** Resumes the session on a new link (see connection-resume.ts); the rooms hear of each attempt. */
+  private resume(code: string): Promise<void> {
+    return resumeSession(
+      {
+        options: this.options,
+        bindings: this.bindings,
+        resuming: () => this.state === 'reconnecting',
+        sessionToken: () => this.token,
+        lastReceived: () => this.core.lastReceived,
+        use: (link, welcome) => this.use(link, welcome),
+        end: (code, reason) => {
+          this.endRooms(code, reason);
           this.shutdown();
-          return;
-        }
-      }
-    }
-  }
-
-  /**
-   * Ends, with `room_lost`, the rooms the control plane says were lost with their node; shuts the
-   * connection when none is left. Without `roomLost` (or when asking fails) nothing changes.
-   */
-  private async endLostRooms(): Promise<void> {
-    const ask = this.options.roomLost;
-    if (!ask) return;
-    for (const [handle, binding] of [...this.bindings]) {
-      const roomId = binding.roomId?.();
-      if (roomId === undefined) continue;
-      const lost = await ask(roomId).catch(() => false);
-      if (!lost || this.bindings.get(handle) !== binding) continue;
-      this.bindings.delete(handle);
-      binding.left('room_lost', `room ${roomId} was lost with its server node`);
-    }
-    if (this.bindings.size === 0 && this.state === 'reconnecting') this.shutdown();
+        },
+        shutdown: () => this.shutdown(),
+      },
+      code,
+    );
   }
 
   private scheduleIdleCheck(): void {

@@ -9,7 +9,13 @@ import {
   DEFAULT_ROOM_METADATA_LIMITS,
   type RoomMetadataLimits,
 } from './control/room-meta.js';
-import { checkSeatToken } from './control/seat-token.js';
+import {
+  authorizeSeat,
+  type RedeemedSeat,
+  redeemSeat,
+  reserveSeat,
+  type SeatContext,
+} from './control/seats.js';
 import type {
   CheckedJoin,
   ControlPlaneDeps,
@@ -52,6 +58,8 @@ export class ControlPlane {
   private readonly meta: RoomMetadataLimits;
   private readonly maxRoomsPerType: number;
   private readonly ended: EndedRooms;
+  /** What the seat path (control/seats.ts) reads from this plane. */
+  private readonly seats: SeatContext;
   /** Set by a cluster: ended matches and shared room state also go to the other nodes. */
   shared: SharedRooms | null = null;
 
@@ -59,6 +67,7 @@ export class ControlPlane {
     this.ended = new EndedRooms(deps.clock, deps.endedRooms);
     this.meta = { ...DEFAULT_ROOM_METADATA_LIMITS, ...deps.roomMetadata };
     this.maxRoomsPerType = deps.maxRoomsPerType ?? 1_000;
+    this.seats = { deps, hosts: this.hosts, ended: this.ended, live: (roomId) => this.live(roomId) };
   }
 
   /** Room types this node serves. */
@@ -213,19 +222,8 @@ export class ControlPlane {
   }
 
   /** Reserves a seat in a given room (join by id, or a backend handing out seats); private rooms too. */
-  async reserve(roomId: string, reserve: ReserveOptions = {}): Promise<SeatReservation> {
-    const identity = reserve.identity === undefined ? undefined : checkIdentity(reserve.identity);
-    const ttlMs = checkTtl(reserve.ttlMs, this.deps.seatTtlMs);
-    const host = this.live(roomId);
-    if (this.ended.has(roomId)) throw new NetloomError('match_ended', `match ${roomId} has ended`);
-    if (!host) throw new NetloomError('room_not_found', `no room ${roomId} on this node`);
-    const seatId = randomId();
-    const expiresAt = this.deps.now() + ttlMs;
-    const result = await this.deps.driver.reserveSeat(roomId, seatId, expiresAt, this.deps.now());
-    if (result === 'full') throw new NetloomError('room_full', 'room is full');
-    if (result === 'locked') throw new NetloomError('room_locked', 'room is locked');
-    if (result === 'not_found') throw new NetloomError('room_not_found', `no room ${roomId}`);
-    return this.authorizeSeat(roomId, host.type, seatId, expiresAt, reserve.joinData, identity);
+  reserve(roomId: string, reserve: ReserveOptions = {}): Promise<SeatReservation> {
+    return reserveSeat(this.seats, roomId, reserve);
   }
 
   /**
@@ -234,34 +232,13 @@ export class ControlPlane {
    * `seat_wrong_room` (not `expectedRoomId`), `forbidden` (the holder is another user),
    * `room_not_found`, `seat_used` (replayed), `seat_expired` (reservation lapsed).
    */
-  async redeem(
+  redeem(
     token: string,
     sessionId: string,
     port: MemberPort,
     options: RedeemOptions = {},
-  ): Promise<{ room: RoomHost; clientId: string; roomType: string; identity: Identity | undefined }> {
-    const { claims, identity } = checkSeatToken(
-      this.deps.signer,
-      token,
-      this.deps.now(),
-      this.deps.nodeId,
-      options,
-    );
-    const host = this.live(claims.r);
-    if (this.ended.has(claims.r)) throw new NetloomError('match_ended', 'the match of this seat has ended');
-    if (!host) throw new NetloomError('room_not_found', 'the room of this seat is gone');
-    const result = await this.deps.driver.redeemSeat(claims.r, claims.s, this.deps.now());
-    if (result === 'used') throw new NetloomError('seat_used', 'seat token was already used');
-    if (result === 'expired') throw new NetloomError('seat_expired', 'seat reservation has lapsed');
-    if (result === 'not_found') throw new NetloomError('room_not_found', 'the room of this seat is gone');
-    let clientId: string;
-    try {
-      clientId = (await host.admit(claims.s, sessionId, port)).id;
-    } catch (err) {
-      await this.deps.driver.releaseSeat(claims.r, claims.s);
-      throw err;
-    }
-    return { room: host, clientId, roomType: host.type, identity };
+  ): Promise<RedeemedSeat> {
+    return redeemSeat(this.seats, token, sessionId, port, options);
   }
 
   /** Public rooms matching `filter` with their counts, oldest first (private rooms never appear). */
@@ -371,7 +348,7 @@ export class ControlPlane {
    * Runs onAuth of a room on this node for a seat already reserved in the driver, then signs the
    * seat token; a refusal frees the seat.
    */
-  async authorizeSeat(
+  authorizeSeat(
     roomId: string,
     type: string,
     seatId: string,
@@ -379,23 +356,7 @@ export class ControlPlane {
     joinData: unknown,
     identity: Identity | undefined,
   ): Promise<SeatReservation> {
-    const host = this.hosts.get(roomId);
-    if (!host) throw new NetloomError('room_not_found', `no room ${roomId} on this node`);
-    try {
-      await host.authorize(seatId, joinData, expiresAt, identity);
-    } catch (err) {
-      await this.deps.driver.releaseSeat(roomId, seatId);
-      throw err;
-    }
-    const seat = this.deps.signer.sign({
-      r: roomId,
-      t: type,
-      s: seatId,
-      n: this.deps.nodeId,
-      e: expiresAt,
-      ...(identity ? { u: identity.userId, d: identity.data } : {}),
-    });
-    return { roomId, roomType: type, seat, expiresAt };
+    return authorizeSeat(this.seats, roomId, type, seatId, expiresAt, joinData, identity);
   }
 
   private definition(type: string): RoomDefinition<AnyProtocol, unknown, unknown> {

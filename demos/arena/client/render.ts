@@ -77,7 +77,8 @@ export function draw(
 
   for (let i = rings.length - 1; i >= 0; i--) {
     const ring = rings[i]!;
-    const age = (now - ring.born) / RING_MS;
+    // A ring born after this frame's timestamp (rAF's time can trail performance.now()) starts at age 0.
+    const age = Math.max(0, (now - ring.born) / RING_MS);
     if (age >= 1) {
       rings.splice(i, 1);
       continue;

@@ -3,6 +3,7 @@ import { type ErrorCode, NetloomError, toNetloomError } from '../../codec/errors
 import type { TimerHandle } from '../../shared/clock.js';
 import type { MatchTicketRequest } from '../../shared/matchmaking.js';
 import { randomId } from '../seats.js';
+import { TicketNotices } from './cluster-notices.js';
 import { PoolMirror } from './cluster-pool.js';
 import { ClusterStore, encodeTicket } from './cluster-store.js';
 import { type MatchedTicket, seatMatch } from './deliver.js';
@@ -49,17 +50,15 @@ const MAX_ID_LENGTH = 64;
 export class ClusterMatchmaker implements MatchmakerService {
   private readonly settings: MatchmakerSettings;
   private readonly store: ClusterStore;
-  private readonly channel: string;
+  /** Finished-ticket notices on the bus, and this node's long-polls they wake. */
+  private readonly notices: TicketNotices;
   private readonly leaseMs: number;
   private readonly claimTimeoutMs: number;
   private readonly commandTimeoutMs: number;
   /** The pending tickets as this node's passes see them. */
   private readonly mirror = new PoolMirror();
-  private readonly waiters = new Map<string, Set<(status: TicketStatus) => void>>();
   private readonly inflight = new Set<Promise<void>>();
   private passes: Promise<unknown> = Promise.resolve();
-  private subscribing: Promise<void> | undefined;
-  private unsubscribe: (() => Promise<void>) | undefined;
   private timer: TimerHandle | undefined;
   private counts: MatchmakerStats = { pending: 0, matching: 0, matches: 0 };
   private leading = false;
@@ -82,8 +81,8 @@ export class ClusterMatchmaker implements MatchmakerService {
       commandTimeoutMs: this.commandTimeoutMs,
     } = clusterSettings(config, this.settings.intervalMs));
     this.store = new ClusterStore(config.backend.redis, config.backend.prefix, this.commandTimeoutMs);
-    this.channel = 'mm:done'; // the bus puts it under the driver's prefix
-    void this.subscribe().catch(() => {}); // retried by the timer and by waits
+    this.notices = new TicketNotices(config.backend, this.store, deps.log, () => this.closed);
+    void this.notices.subscribe().catch(() => {}); // retried by the timer and by waits
     this.arm();
   }
 
@@ -133,8 +132,7 @@ export class ClusterMatchmaker implements MatchmakerService {
       const end = (status: TicketStatus | Error): void => {
         if (over) return;
         over = true;
-        this.waiters.get(ticketId)?.delete(end);
-        if (this.waiters.get(ticketId)?.size === 0) this.waiters.delete(ticketId);
+        this.notices.forget(ticketId, end);
         if (timer !== undefined) this.deps.clock.clearTimeout(timer);
         options.signal?.removeEventListener('abort', onAbort);
         if (status instanceof Error) reject(status);
@@ -142,12 +140,7 @@ export class ClusterMatchmaker implements MatchmakerService {
       };
       const onAbort = (): void => end({ status: 'pending' });
       // Listen before reading, so that a result published between the read and the listening is not missed.
-      let set = this.waiters.get(ticketId);
-      if (!set) {
-        set = new Set();
-        this.waiters.set(ticketId, set);
-      }
-      set.add(end);
+      this.notices.listen(ticketId, end);
       this.read(ticketId, options).then(async ({ status }) => {
         if (over) return; // a notice came first
         if (status.status !== 'pending' || options.signal?.aborted || waitMs === 0 || this.closed)
@@ -157,8 +150,8 @@ export class ClusterMatchmaker implements MatchmakerService {
           // The bus delivers at most once: the last word is a read.
           this.read(ticketId, {}).then(({ status }) => end(status), end);
         }, waitMs);
-        if (!this.unsubscribe) {
-          await this.subscribe().catch(() => {});
+        if (!this.notices.subscribed) {
+          await this.notices.subscribe().catch(() => {});
           if (!over)
             this.read(ticketId, {}).then(
               ({ status }) => status.status !== 'pending' && end(status),
@@ -176,7 +169,7 @@ export class ClusterMatchmaker implements MatchmakerService {
     if (outcome === 'missing') throw new NetloomError('ticket_not_found', 'no such ticket');
     if (outcome === 'done') return false;
     this.deps.metrics.inc('matchmaker_tickets{ticket_cancelled}');
-    await this.announce([ticketId]);
+    await this.notices.announce([ticketId]);
     return true;
   }
 
@@ -219,10 +212,7 @@ export class ClusterMatchmaker implements MatchmakerService {
     if (this.leading) await this.store.resign(this.config.nodeId).catch(() => {});
     this.leading = false;
     this.mirror.clear();
-    for (const set of [...this.waiters.values()]) for (const end of [...set]) end({ status: 'pending' });
-    const unsubscribe = this.unsubscribe;
-    this.unsubscribe = undefined;
-    if (unsubscribe) await this.store.bounded('unsubscribe', unsubscribe).catch(() => {});
+    await this.notices.close();
   }
 
   private known(ticketId: unknown): ticketId is string {
@@ -240,52 +230,6 @@ export class ClusterMatchmaker implements MatchmakerService {
     return found;
   }
 
-  /** Subscribes to finished-ticket notices (once; a failed attempt is retried by the next caller). */
-  private subscribe(): Promise<void> {
-    if (this.unsubscribe || this.closed) return Promise.resolve();
-    if (!this.subscribing) {
-      const attempt = this.config.backend.subscribe(this.channel, (message) => this.onDone(message));
-      attempt.then(
-        (unsubscribe) => {
-          if (this.closed || this.unsubscribe)
-            void this.store.bounded('unsubscribe', unsubscribe).catch(() => {});
-          else this.unsubscribe = unsubscribe;
-        },
-        () => {},
-      );
-      this.subscribing = this.store
-        .bounded('subscribe', () => attempt)
-        .then(() => undefined)
-        .finally(() => {
-          this.subscribing = undefined;
-        });
-    }
-    return this.subscribing;
-  }
-
-  /** A notice of finished tickets: each one awaited here is read once and its waits resolved. */
-  private onDone(message: string): void {
-    for (const id of message.split(',')) {
-      if (!this.waiters.has(id)) continue;
-      this.store.status(id).then(
-        (found) => {
-          if (!found || found.status.status === 'pending') return;
-          for (const end of [...(this.waiters.get(id) ?? [])]) end(found.status);
-        },
-        () => {}, // the wait's own final read reports Redis trouble
-      );
-    }
-  }
-
-  private async announce(ids: string[]): Promise<void> {
-    if (ids.length === 0) return;
-    await this.store
-      .bounded('publish', () => this.config.backend.publish(this.channel, ids.join(',')))
-      .catch((err: unknown) => {
-        this.deps.log.warn({ err }, 'matchmaker could not publish finished tickets');
-      });
-  }
-
   private arm(): void {
     if (this.closed) return;
     this.timer = this.deps.clock.setTimeout(() => {
@@ -297,7 +241,7 @@ export class ClusterMatchmaker implements MatchmakerService {
   /** Renews or takes the lease, refreshes the counts, and runs a pass while leading. */
   private async tick(): Promise<void> {
     try {
-      if (!this.unsubscribe) void this.subscribe().catch(() => {});
+      if (!this.notices.subscribed) void this.notices.subscribe().catch(() => {});
       const t = await this.store.tick(this.config.nodeId, this.leaseMs);
       this.counts = { pending: t.pending, matching: t.claimed, matches: t.matches };
       this.warned = false;
@@ -331,7 +275,7 @@ export class ClusterMatchmaker implements MatchmakerService {
     });
     if (sweep.timedOut.length > 0) {
       this.deps.metrics.inc('matchmaker_tickets{ticket_timeout}', sweep.timedOut.length);
-      void this.announce(sweep.timedOut);
+      void this.notices.announce(sweep.timedOut);
     }
     await this.mirror.sync(sweep.pending, (ids, onBad) =>
       this.store.fetch(ids, (id, err) => {
@@ -383,7 +327,9 @@ export class ClusterMatchmaker implements MatchmakerService {
     }
     const mine = tickets.map((t, i) => ({ id: t.id, token, status: results[i] }));
     try {
-      const finished = await this.store.deliver(mine, this.settings.retainMs, (ids) => this.announce(ids));
+      const finished = await this.store.deliver(mine, this.settings.retainMs, (ids) =>
+        this.notices.announce(ids),
+      );
       for (const r of mine) {
         if (!finished.has(r.id)) continue;
         const { status } = r;
