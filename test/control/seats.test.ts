@@ -87,6 +87,31 @@ describe('seat tokens at the control plane', () => {
     expect(await control.get(room.id)).toMatchObject({ reserved: 0, clients: 1 });
   });
 
+  it('a redeemed seat hands back the client object; messages reach the room through it until the client leaves', async () => {
+    const { control, log } = testPlane();
+    const room = await control.create('echo');
+    const seat = await control.reserve(room.id, { joinData: { name: 'ann' } });
+    const joined = await control.redeem(seat.seat, 's1', testPort());
+    expect(joined.client.id).toBe(joined.clientId);
+    // The room's member record rides on the client under a symbol that is not enumerable: a copy of the
+    // client (room code may spread it) does not carry it along.
+    expect(Object.getOwnPropertySymbols(joined.client)).toHaveLength(1);
+    expect(Object.getOwnPropertySymbols({ ...joined.client })).toEqual([]);
+    const host = joined.room;
+    const say = (n: number) => echoProtocol.client.encode('say', { n, text: 'hi' });
+    const one = say(1);
+    host.receiveFrom?.(joined.client, one.op, one.payload, true);
+    host.receive(joined.clientId, say(2).op, say(2).payload, true);
+    expect(log.received.get(joined.clientId)).toEqual([1, 2]);
+    const kick = echoProtocol.client.encode('kickme', {});
+    host.receiveFrom?.(joined.client, kick.op, kick.payload, true);
+    expect(log.leaves).toEqual([{ id: joined.clientId, reason: 'kicked' }]);
+    // Gone: neither form reaches the room any more.
+    host.receiveFrom?.(joined.client, say(3).op, say(3).payload, true);
+    host.receive(joined.clientId, say(4).op, say(4).payload, true);
+    expect(log.received.get(joined.clientId)).toEqual([1, 2]);
+  });
+
   it('bounds seat lifetimes: ttlMs must be a whole number of ms in range', async () => {
     const { control } = testPlane();
     const room = await control.create('echo');

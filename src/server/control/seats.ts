@@ -1,6 +1,7 @@
 // The control plane's seat path: reserving a seat in a given room, running onAuth and signing it, redeeming it.
 import { NetloomError } from '../../codec/errors.js';
 import { checkIdentity, type Identity } from '../identity.js';
+import type { RoomClient } from '../rooms/define.js';
 import type { MemberPort, RoomHost } from '../rooms/host.js';
 import type { EndedRooms } from '../rooms/tombstones.js';
 import { randomId } from '../seats.js';
@@ -23,6 +24,8 @@ export interface SeatContext {
 export interface RedeemedSeat {
   room: RoomHost;
   clientId: string;
+  /** The client object the room made (the session hands it back with each message: `RoomHost.receiveFrom`). */
+  client: RoomClient<unknown>;
   roomType: string;
   identity: Identity | undefined;
 }
@@ -101,12 +104,12 @@ export async function redeemSeat(
   if (result === 'used') throw new NetloomError('seat_used', 'seat token was already used');
   if (result === 'expired') throw new NetloomError('seat_expired', 'seat reservation has lapsed');
   if (result === 'not_found') throw new NetloomError('room_not_found', 'the room of this seat is gone');
-  let clientId: string;
+  let client: RoomClient<unknown>;
   try {
-    clientId = (await host.admit(claims.s, sessionId, port)).id;
+    client = await host.admit(claims.s, sessionId, port);
   } catch (err) {
     await ctx.deps.driver.releaseSeat(claims.r, claims.s);
     throw err;
   }
-  return { room: host, clientId, roomType: host.type, identity };
+  return { room: host, clientId: client.id, client, roomType: host.type, identity };
 }

@@ -38,6 +38,11 @@ export interface RoomHost {
   admit(seatId: string, sessionId: string, port: MemberPort): Promise<RoomClient<unknown>>;
   /** A room message from a member; throws NetloomError when the payload does not decode. */
   receive(clientId: string, op: number, payload: Uint8Array, reliable?: boolean): void;
+  /**
+   * Optional fast form of `receive` for the in-process runner: `client` is what `admit` returned (the room
+   * finds its member from it without a lookup by id). Nothing happens once the client has left.
+   */
+  receiveFrom?(client: RoomClient<unknown>, op: number, payload: Uint8Array, reliable: boolean): void;
   /** The member's link is gone; returns the reconnection window granted in ms (0: it left). */
   drop(clientId: string): number;
   /** The member is back on a new link within its window. Returns false when it is no longer a member. */

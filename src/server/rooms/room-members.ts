@@ -13,6 +13,15 @@ export interface Member {
   reconnectTimer: TimerHandle | null;
 }
 
+/**
+ * The member record of a client object the room made, kept on the client under a symbol so that
+ * `receiveFrom` needs no lookup by id; cleared when the member leaves.
+ */
+export const MEMBER_OF: unique symbol = Symbol('netloom.member');
+
+/** A client object as the room made it: with its member record while it is a member. */
+export type LinkedClient = RoomClient<unknown> & { [MEMBER_OF]?: Member | undefined };
+
 /** A seat reserved (onAuth passed) and not yet taken. */
 export interface PendingSeat {
   data: unknown;

@@ -8,7 +8,7 @@ import type { MemberPort, RoomHost, RoomRunner, RoomSpec } from './host.js';
 import { randomClientId } from './ids.js';
 import { type RoomPeers, roomPeersFor } from './peers/room-peers.js';
 import { type PresenceTarget, PresenceTracker, type RoomMember } from './presence.js';
-import { LEAVE_CODES, type Member } from './room-members.js';
+import { LEAVE_CODES, type LinkedClient, MEMBER_OF, type Member } from './room-members.js';
 import {
   type AnyDefinition,
   handlersByOp,
@@ -239,7 +239,10 @@ export class RoomRuntime implements Room<AnyProtocol, unknown, unknown>, RoomHos
       state: 'joined' as 'joined' | 'dropped',
     };
     this.flushPending(); // earlier diffs go to earlier members; the joiner gets snapshots instead
-    this.memberMap.set(client.id, { client, seatId, port, reconnectMs: 0, reconnectTimer: null });
+    const member: Member = { client, seatId, port, reconnectMs: 0, reconnectTimer: null };
+    this.memberMap.set(client.id, member);
+    // Not enumerable: room code that copies or logs its client does not carry the record along.
+    Object.defineProperty(client, MEMBER_OF, { value: member, writable: true, enumerable: false });
     this.clientView.set(client.id, client);
     this.log.debug({ clientId: client.id, sessionId, userId: client.userId }, 'client joined');
     this.peers?.join(client.id);
@@ -252,7 +255,16 @@ export class RoomRuntime implements Room<AnyProtocol, unknown, unknown>, RoomHos
 
   receive(clientId: string, op: number, payload: Uint8Array, reliable = true): void {
     const member = this.memberMap.get(clientId);
-    if (!member) return;
+    if (member) this.deliver(member, op, payload, reliable);
+  }
+
+  receiveFrom(client: RoomClient<unknown>, op: number, payload: Uint8Array, reliable: boolean): void {
+    const member = (client as LinkedClient)[MEMBER_OF];
+    if (member !== undefined) this.deliver(member, op, payload, reliable);
+  }
+
+  /** A decoded client message to its handler. */
+  private deliver(member: Member, op: number, payload: Uint8Array, reliable: boolean): void {
     const value = this.def.protocol.client.decodeValue(op, payload);
     this.metrics.roomMessagesIn++;
     const handler = this.handlerByOp[op];
@@ -311,6 +323,7 @@ export class RoomRuntime implements Room<AnyProtocol, unknown, unknown>, RoomHos
     const member = this.memberMap.get(clientId);
     if (!member) return;
     this.memberMap.delete(clientId);
+    (member.client as LinkedClient)[MEMBER_OF] = undefined;
     this.clientView.delete(clientId);
     this.log.debug({ clientId, sessionId: member.client.sessionId, reason }, 'client left');
     this.peers?.leave(clientId);

@@ -43,6 +43,25 @@ export const RateVerdict = {
 } as const;
 export type RateVerdict = (typeof RateVerdict)[keyof typeof RateVerdict];
 
+/** The state of a token bucket (a session keeps it in its own fields, so a message touches no other object). */
+export interface TokenBucketState {
+  rateTokens: number;
+  rateLast: number;
+}
+
+/** Takes one token at `now` from `state`, refilled at `perMs` up to `burst`; false when it is empty. */
+export function takeToken(state: TokenBucketState, now: number, perMs: number, burst: number): boolean {
+  const elapsed = now > state.rateLast ? now - state.rateLast : 0;
+  state.rateLast = now;
+  const tokens = Math.min(burst, state.rateTokens + elapsed * perMs);
+  if (tokens < 1) {
+    state.rateTokens = tokens;
+    return false;
+  }
+  state.rateTokens = tokens - 1;
+  return true;
+}
+
 /**
  * The message rate limit of one session. Messages over the rate are dropped (the session layer has
  * already acknowledged them: a client that floods loses what it floods, and is told so by the
@@ -50,11 +69,11 @@ export type RateVerdict = (typeof RateVerdict)[keyof typeof RateVerdict];
  * session already has, so no extra clock read.
  */
 export class MessageRateLimit {
-  // A token bucket kept in this object's own fields (one object per message, not two).
-  private tokens: number;
-  private last: number;
-  private readonly perMs: number;
-  private readonly burst: number;
+  /** Refill per ms and bucket size. */
+  readonly perMs: number;
+  readonly burst: number;
+  /** The bucket of `check`; a session keeps its own in its fields and calls `takeToken` and `overLimit`. */
+  private readonly bucket: TokenBucketState;
   private warnedAt: number | null = null;
   private lastOverAt = 0;
 
@@ -67,21 +86,7 @@ export class MessageRateLimit {
   ) {
     this.burst = Math.max(1, limits.messageBurst);
     this.perMs = limits.messagesPerSecond / 1000;
-    this.tokens = this.burst;
-    this.last = now;
-  }
-
-  /** Takes one token at `now`; false when the bucket is empty. */
-  private take(now: number): boolean {
-    const elapsed = now > this.last ? now - this.last : 0;
-    this.last = now;
-    const tokens = Math.min(this.burst, this.tokens + elapsed * this.perMs);
-    if (tokens < 1) {
-      this.tokens = tokens;
-      return false;
-    }
-    this.tokens = tokens - 1;
-    return true;
+    this.bucket = { rateTokens: this.burst, rateLast: now };
   }
 
   /** Creates the limit, or null when the rate limit is disabled (`messagesPerSecond` ≤ 0 or not finite). */
@@ -93,7 +98,11 @@ export class MessageRateLimit {
 
   /** Takes one message arriving at `now` (ms) and says what to do with it. */
   check(now: number): RateVerdict {
-    if (this.take(now)) return RateVerdict.Ok;
+    return takeToken(this.bucket, now, this.perMs, this.burst) ? RateVerdict.Ok : this.overLimit(now);
+  }
+
+  /** A message arrived at `now` with the bucket empty: warn (once per episode), drop, or kick after the grace period. */
+  overLimit(now: number): RateVerdict {
     const episodeOver = this.warnedAt === null || now - this.lastOverAt > this.limits.rateQuietMs;
     this.lastOverAt = now;
     if (episodeOver) {

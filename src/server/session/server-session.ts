@@ -10,7 +10,13 @@ import type { Identity } from '../identity.js';
 import type { LeaveReason } from '../rooms/define.js';
 import type { MemberPort } from '../rooms/host.js';
 import { allowReceive, allowSend, onClientMessage, overRate, peerViewOf } from './client-messages.js';
-import { type ClientLimits, DEFAULT_CLIENT_LIMITS, MessageRateLimit, RateVerdict } from './limits.js';
+import {
+  type ClientLimits,
+  DEFAULT_CLIENT_LIMITS,
+  MessageRateLimit,
+  RateVerdict,
+  takeToken,
+} from './limits.js';
 import type { PeerSessionView } from './peer-messages.js';
 import type { Membership, SessionContext } from './session-context.js';
 import { type PortSession, SessionPort } from './session-port.js';
@@ -33,6 +39,11 @@ export class ServerSession implements SessionLinksEvents, PortSession {
   private emptySince: number | null = null;
   private readonly limits: ClientLimits;
   private readonly rate: MessageRateLimit | null;
+  /** The rate limit's token bucket, kept here (TokenBucketState): a message touches no other object for it. */
+  rateTokens: number;
+  rateLast: number;
+  private readonly ratePerMs: number;
+  private readonly rateBurst: number;
   /** The membership the last room message went to, and its handle (see onRoomMessage). */
   private lastMembership: Membership | null = null;
   private lastHandle = -1;
@@ -50,6 +61,10 @@ export class ServerSession implements SessionLinksEvents, PortSession {
     this.lastFrameAt = ctx.clock.now();
     this.limits = ctx.limits ?? DEFAULT_CLIENT_LIMITS;
     this.rate = MessageRateLimit.create(this.limits, this.lastFrameAt);
+    this.ratePerMs = this.rate?.perMs ?? 0;
+    this.rateBurst = this.rate?.burst ?? 0;
+    this.rateTokens = this.rateBurst;
+    this.rateLast = this.lastFrameAt;
   }
 
   /** Sends the client a session-level notice (a warning such as `message_rate_exceeded`, or `server_shutdown`). */
@@ -119,7 +134,7 @@ export class ServerSession implements SessionLinksEvents, PortSession {
    * before it; the client holds them for the handle it asked for until JOINED arrives.
    */
   adopt(handle: number, m: Membership & { roomType: string }): void {
-    this.memberships.set(handle, { room: m.room, clientId: m.clientId });
+    this.memberships.set(handle, { room: m.room, clientId: m.clientId, client: m.client });
     this.forgetMembership();
     this.emptySince = null;
     this.core.sendMessage(
@@ -295,7 +310,10 @@ export class ServerSession implements SessionLinksEvents, PortSession {
     const hook = this.ctx.middleware?.receive;
     if (hook && !allowReceive(hook, this, m, op, payload)) return;
     try {
-      m.room.receive(m.clientId, op, payload, reliable);
+      const room = m.room;
+      if (m.client !== undefined && room.receiveFrom !== undefined)
+        room.receiveFrom(m.client, op, payload, reliable);
+      else room.receive(m.clientId, op, payload, reliable);
     } catch (err) {
       this.protocolError(err);
     }
@@ -308,8 +326,9 @@ export class ServerSession implements SessionLinksEvents, PortSession {
 
   /** Takes one message from the client's rate budget; false when it must be dropped (handled here). */
   private withinRate(): boolean {
-    if (this.rate === null) return true;
-    const verdict = this.rate.check(this.lastFrameAt);
+    const rate = this.rate;
+    if (rate === null || takeToken(this, this.lastFrameAt, this.ratePerMs, this.rateBurst)) return true;
+    const verdict = rate.overLimit(this.lastFrameAt);
     if (verdict === RateVerdict.Ok) return true;
     overRate(this, this.ctx, verdict);
     return false;

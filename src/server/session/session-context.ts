@@ -4,6 +4,7 @@ import type { SessionCoreOptions } from '../../session/core.js';
 import type { Clock } from '../../shared/clock.js';
 import type { Logger, Metrics } from '../metrics.js';
 import type { Middleware } from '../middleware.js';
+import type { RoomClient } from '../rooms/define.js';
 import type { MemberPort, RoomHost } from '../rooms/host.js';
 import type { ClientLimits } from './limits.js';
 import type { ServerSession } from './server-session.js';
@@ -12,6 +13,8 @@ import type { ServerSession } from './server-session.js';
 export interface Membership {
   room: RoomHost;
   clientId: string;
+  /** The client object `admit` returned, when the room is in this process (see `RoomHost.receiveFrom`). */
+  client?: RoomClient<unknown>;
 }
 
 /** Where a session's SIGNAL messages go (the signaling hub), and who hears that it ended. */
