@@ -1,77 +1,16 @@
 // One node of the cluster benchmarks: the arena bench workload as a netloom room, on Redis (a cluster node) or in memory.
 // Env: REDIS_URL (absent: memoryDriver, a lone node), NODE_ID, ROOMS (rooms to make here, pinned by the node's tag),
 // P, HEARTBEAT_MS. Prints one JSON line {port, url, nodeId, rooms, pid} once listening; exits at once on SIGTERM.
-import {
-  createServer,
-  type Driver,
-  defineRoom,
-  memoryDriver,
-  type RoomClient,
-  redisDriver,
-} from '../../src/server/index.js';
-import { arenaProtocol } from '../arena/protocol.js';
-import {
-  readParams,
-  receiveInput,
-  type SimPlayer,
-  spawnPlayer,
-  stepPlayer,
-  TICK_HZ,
-} from '../arena/workload.js';
+import { createServer, type Driver, memoryDriver, redisDriver } from '../../src/server/index.js';
+import { arenaRoom } from '../arena/arena-room.js';
+import { readParams } from '../arena/workload.js';
 
 const SEAT_SECRET = 'bench-cluster-seat-secret-0123456789';
-const UNRELIABLE = { reliable: false };
 const params = readParams();
 const nodeId = process.env.NODE_ID ?? `bench-${process.pid}`;
-let nextId = 1;
 
-interface ArenaData {
-  /** Players in join order, stepped and sent every tick; `seats` pairs each with its client. */
-  players: SimPlayer[];
-  seats: Array<{ client: RoomClient<SimPlayer | undefined>; player: SimPlayer }>;
-}
-
-/** The arena bench's simulation: step every player each tick, send each client {tick, ack, players}. */
-const Arena = defineRoom<typeof arenaProtocol, ArenaData, SimPlayer | undefined>({
-  protocol: arenaProtocol,
-  tickRate: TICK_HZ,
-  maxClients: params.P,
-  autoDispose: process.env.AUTO_DISPOSE === '1',
-  data: () => ({ players: [], seats: [] }),
-  onJoin(room, client) {
-    const player = spawnPlayer(nextId++);
-    client.data = player;
-    room.data.players.push(player);
-    room.data.seats.push({ client, player });
-  },
-  messages: {
-    input(_room, client, msg) {
-      if (client.data) receiveInput(client.data, msg.seq, msg.dx, msg.dy);
-    },
-  },
-  onTick(room) {
-    const { players, seats } = room.data;
-    for (const player of players) stepPlayer(player);
-    const message = { tick: room.tick, ack: 0, players };
-    for (const seat of seats) {
-      message.ack = seat.player.ack;
-      room.send(seat.client, 'state', message, UNRELIABLE);
-    }
-  },
-  onDrop(room, client) {
-    room.allowReconnection(client, 0);
-  },
-  onLeave(room, client) {
-    const player = client.data;
-    if (!player) return;
-    client.data = undefined;
-    room.data.players.splice(room.data.players.indexOf(player), 1);
-    room.data.seats.splice(
-      room.data.seats.findIndex((s) => s.player === player),
-      1,
-    );
-  },
-});
+/** The arena bench's simulation; its clients (join.ts, arena.ts) read per-client `state` messages. */
+const Arena = arenaRoom({ P: params.P, state: 'per-client', autoDispose: process.env.AUTO_DISPOSE === '1' });
 
 async function main(): Promise<void> {
   const redisUrl = process.env.REDIS_URL;
