@@ -3,122 +3,25 @@
 // Env: C P SECONDS WARMUP GRACE SEED TRANSPORT, SYSTEMS (default raw-ws,netloom), REPEAT (rounds, alternating
 // systems, then a summary line of medians), BUSY_RETRIES (re-runs of a run with other_cpu > 0.3); CPU_PROF=<dir>: profile
 // the server over the window (see profile.ts); CPU_PROF_LOADGEN=<dir>: run the load generator under --cpu-prof.
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { canPin, JsonProc, killChildren } from '../procs.js';
 import { JOIN_TIMEOUT_MS, joinPhaseMs } from './bench-client.js';
 import { type CpuSample, processRssMib, sampleCpu } from './proc.js';
 import { type ArenaParams, readParams } from './workload.js';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
-const ROOT = resolve(HERE, '..', '..');
 const SERVERS: Record<string, string> = {
   'raw-ws': resolve(HERE, 'raw-ws-server.ts'),
   netloom: resolve(HERE, 'netloom-server.ts'),
 };
 
-const children = new Set<ChildProcess>();
-
-function killAll(): void {
-  for (const child of children) {
-    if (child.exitCode === null && child.signalCode === null && child.pid) {
-      try {
-        process.kill(child.pid, 'SIGKILL');
-      } catch {}
-    }
-  }
-}
-process.on('exit', killAll);
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.on(sig, () => {
-    killAll();
+    killChildren();
     process.exit(130);
   });
-}
-
-const canPin = availableParallelism() >= 2 && spawnSync('taskset', ['-V'], { stdio: 'ignore' }).status === 0;
-
-/** Starts `node --import tsx file` on `cpu` (when pinning is possible), reading JSON lines on stdout. */
-function startNode(file: string, cpu: number, env: NodeJS.ProcessEnv, nodeArgs: string[] = []): Proc {
-  const argv = [process.execPath, ...nodeArgs, '--import', 'tsx', file];
-  const [cmd, ...args] = canPin ? ['taskset', '-c', String(cpu), ...argv] : argv;
-  const child = spawn(cmd, args, {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  children.add(child);
-  return new Proc(child);
-}
-
-/** A child process that speaks one JSON object per stdout line. */
-class Proc {
-  private readonly queue: Record<string, unknown>[] = [];
-  private waiter: (() => void) | undefined;
-  readonly exited: Promise<void>;
-
-  constructor(readonly child: ChildProcess) {
-    const lines = createInterface({ input: child.stdout! });
-    lines.on('line', (line) => {
-      let msg: Record<string, unknown>;
-      try {
-        msg = JSON.parse(line) as Record<string, unknown>;
-      } catch {
-        process.stderr.write(`[child ${child.pid}] ${line}\n`);
-        return;
-      }
-      this.queue.push(msg);
-      this.waiter?.();
-    });
-    this.exited = new Promise((done) => child.once('close', () => done()));
-    this.exited.then(() => {
-      children.delete(child);
-      this.waiter?.();
-    });
-  }
-
-  get pid(): number {
-    return this.child.pid!;
-  }
-
-  /** The next stdout message that matches, or an error on timeout, on an `error` event or on exit. */
-  async next(what: string, match: (m: Record<string, unknown>) => boolean, timeoutMs: number) {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const at = this.queue.findIndex((m) => match(m) || m['event'] === 'error');
-      if (at >= 0) {
-        const [msg] = this.queue.splice(at, 1);
-        if (msg['event'] === 'error' && !match(msg))
-          throw new Error(`${what}: child reported ${msg['message']}`);
-        return msg;
-      }
-      if (this.child.exitCode !== null || this.child.signalCode !== null) {
-        throw new Error(`${what}: child exited (${this.child.exitCode ?? this.child.signalCode})`);
-      }
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`${what}: timed out after ${timeoutMs} ms`);
-      await new Promise<void>((done) => {
-        const timer = setTimeout(done, left);
-        this.waiter = () => {
-          clearTimeout(timer);
-          done();
-        };
-      });
-      this.waiter = undefined;
-    }
-  }
-
-  /** Stops the child by its pid: `signal`, then SIGKILL after `graceMs`. */
-  async stop(signal: NodeJS.Signals, graceMs: number): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    this.child.kill(signal);
-    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
-    await this.exited;
-    clearTimeout(timer);
-  }
 }
 
 const r3 = (v: number) => Number(v.toFixed(3));
@@ -143,20 +46,23 @@ async function runSystem(system: string, params: ArenaParams): Promise<Record<st
     ? resolve(profDir, `${system}-${params.TRANSPORT}-server-C${params.C}.cpuprofile`)
     : '';
   if (profDir) mkdirSync(profDir, { recursive: true });
-  const server = startNode(serverFile, 0, {
-    C: String(params.C),
-    P: String(params.P),
-    TRANSPORT: params.TRANSPORT,
-    STATE: params.STATE,
-    ARENA_CPU_PROFILE: profile,
-  });
+  const server = JsonProc.start(
+    serverFile,
+    {
+      C: String(params.C),
+      P: String(params.P),
+      TRANSPORT: params.TRANSPORT,
+      STATE: params.STATE,
+      ARENA_CPU_PROFILE: profile,
+    },
+    0,
+  );
 
-  let loadgen: Proc | undefined;
+  let loadgen: JsonProc | undefined;
   try {
     const ready = await server.next('server start', (m) => typeof m['port'] === 'number', 30_000);
-    loadgen = startNode(
+    loadgen = JsonProc.start(
       resolve(HERE, 'loadgen.ts'),
-      1,
       {
         SYSTEM: system,
         PORT: String(ready['port']),
@@ -166,6 +72,7 @@ async function runSystem(system: string, params: ArenaParams): Promise<Record<st
         TRANSPORT: params.TRANSPORT,
         STATE: params.STATE,
       },
+      1,
       profileArgs('CPU_PROF_LOADGEN', `${system}-loadgen-C${params.C}`),
     );
     const joined = await loadgen.next(
@@ -228,9 +135,9 @@ async function runSystem(system: string, params: ArenaParams): Promise<Record<st
       date: new Date().toISOString(),
     };
   } finally {
-    await loadgen?.stop('SIGTERM', 3_000);
+    await loadgen?.stop(3_000);
     // The server exits through process.exit on SIGTERM, which lets --cpu-prof write its file.
-    await server.stop('SIGTERM', 15_000);
+    await server.stop(15_000);
     const stats = await server.next('stats', (m) => m['event'] === 'stats', 0).catch(() => null);
     if (stats) process.stderr.write(`arena: ${system} server stats: ${JSON.stringify(stats)}\n`);
   }

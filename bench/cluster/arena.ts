@@ -4,7 +4,7 @@ import { type RedisServer, startRedisServer } from '../../demos/cluster/redis.js
 import { JOIN_TIMEOUT_MS, joinPhaseMs } from '../arena/bench-client.js';
 import { machineBusySeconds, processCpu } from '../arena/proc.js';
 import { type ArenaParams, roomCount, TICK_HZ } from '../arena/workload.js';
-import { JsonProc, ROOT, round } from './procs.js';
+import { JsonProc, ROOT, round } from '../procs.js';
 
 /** One layout of the same C clients: `memory` is a lone node without Redis; `redis` nodes form a cluster. */
 export interface Layout {

@@ -5,7 +5,7 @@ import { startRedisServer } from '../../demos/cluster/redis.js';
 import { Client, type WebSocketConstructor } from '../../src/client/index.js';
 import { arenaProtocol } from '../arena/protocol.js';
 import { mulberry32 } from '../arena/workload.js';
-import { JsonProc, percentile, ROOT, round } from './procs.js';
+import { JsonProc, percentile, ROOT, round } from '../procs.js';
 
 export interface JoinBenchParams {
   /** Joins in all (default 300). */

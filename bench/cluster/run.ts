@@ -2,9 +2,9 @@
 // Env: BENCH (`join,arena`), JOINS (300), CONCURRENCY (4), NODES (3), and the arena parameters of bench/arena
 // (C, default 512 here; P, SECONDS, WARMUP, GRACE, SEED), LAYOUTS (`single,cluster1,cluster2`), REPEAT (1).
 import { readParams } from '../arena/workload.js';
+import { canPin, round } from '../procs.js';
 import { arenaLayout, LAYOUTS } from './arena.js';
 import { joinBench } from './join.js';
-import { canPin, round } from './procs.js';
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);

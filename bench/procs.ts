@@ -1,11 +1,11 @@
-// Child processes of the cluster benchmarks: `node --import tsx` scripts speaking JSON lines, pinned to a CPU when possible.
+// Child processes of the benchmarks: `node --import tsx` scripts speaking JSON lines, pinned to a CPU when possible.
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
-export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Server processes go on CPU 0 and the load generator on CPU 1 when the machine has 2 cores and taskset. */
 export const canPin =
@@ -23,9 +23,12 @@ function killNow(child: ChildProcess): void {
   }
 }
 
-process.on('exit', () => {
+/** SIGKILLs every child still running (also done when this process exits). */
+export function killChildren(): void {
   for (const child of children) killNow(child);
-});
+}
+
+process.on('exit', killChildren);
 
 /** A child process that prints one JSON object per stdout line (other lines go to stderr). */
 export class JsonProc {
@@ -42,16 +45,17 @@ export class JsonProc {
         process.stderr.write(`[child ${child.pid}] ${line}\n`);
       }
     });
-    this.exited = new Promise((done) => child.once('exit', () => done()));
+    // 'close', not 'exit': by then every stdout line (a server's final stats) has been read.
+    this.exited = new Promise((done) => child.once('close', () => done()));
     void this.exited.then(() => {
       children.delete(child);
       this.wake?.();
     });
   }
 
-  /** Runs `node --import tsx file` (on `cpu` when pinning is possible) with `env` added. */
-  static start(file: string, env: Record<string, string>, cpu?: number): JsonProc {
-    const argv = [process.execPath, '--import', 'tsx', file];
+  /** Runs `node [nodeArgs] --import tsx file` (on `cpu` when pinning is possible) with `env` added. */
+  static start(file: string, env: NodeJS.ProcessEnv, cpu?: number, nodeArgs: string[] = []): JsonProc {
+    const argv = [process.execPath, ...nodeArgs, '--import', 'tsx', file];
     const [cmd, ...args] = canPin && cpu !== undefined ? ['taskset', '-c', String(cpu), ...argv] : argv;
     const child = spawn(cmd, args, {
       cwd: ROOT,
@@ -96,10 +100,10 @@ export class JsonProc {
     }
   }
 
-  /** SIGTERM by pid, SIGKILL after `graceMs`; resolves once it exited. */
-  async stop(graceMs = 3_000): Promise<void> {
+  /** `signal` by pid, SIGKILL after `graceMs`; resolves once it exited. */
+  async stop(graceMs = 3_000, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     if (this.child.exitCode !== null || this.child.signalCode !== null) return;
-    this.child.kill('SIGTERM');
+    this.child.kill(signal);
     const timer = setTimeout(() => killNow(this.child), graceMs);
     await this.exited;
     clearTimeout(timer);
