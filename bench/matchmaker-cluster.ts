@@ -2,10 +2,10 @@
 import os from 'node:os';
 import { Redis } from 'ioredis';
 import { ClusterMatchmaker, type MatchmakerBackend } from '../src/server/matchmaker/index.js';
-import { Metrics, silentLogger } from '../src/server/metrics.js';
+import { Metrics } from '../src/server/metrics.js';
 import { systemClock } from '../src/shared/clock.js';
 import { startRedis } from '../test/helpers/redis.js';
-import { ticketWorkload } from './matchmaker-workload.js';
+import { standInDeps, ticketWorkload } from './matchmaker-workload.js';
 
 const TICKETS = Number(process.env.TICKETS ?? 20_000);
 const NODES = Number(process.env.NODES ?? 3);
@@ -44,27 +44,13 @@ function backend(url: string): { backend: MatchmakerBackend; clients: Redis[] } 
 const server = await startRedis();
 const metrics: Metrics[] = [];
 const clients: Redis[] = [];
-let rooms = 0;
 const nodes = Array.from({ length: NODES }, (_, i) => {
   const b = backend(server.url);
   clients.push(...b.clients);
   const m = new Metrics();
   metrics.push(m);
   return new ClusterMatchmaker(
-    {
-      clock: systemClock,
-      log: silentLogger,
-      metrics: m,
-      capacity: (type) => (type === 'arena' ? 16 : undefined),
-      createRoom: async () => ({ id: `r${++rooms}` }),
-      reserveSeat: async (roomId) => ({
-        roomId,
-        roomType: 'arena',
-        seat: 'token',
-        expiresAt: 0,
-        transports: { websocket: '/netloom/ws' },
-      }),
-    },
+    standInDeps(systemClock, m),
     {
       intervalMs: INTERVAL_MS,
       widening: { skill: { perSecond: 50, max: 400 } },

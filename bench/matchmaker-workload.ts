@@ -1,4 +1,8 @@
-// The matchmaker benchmarks' tickets: 4-player arena matches by region, mode and skill, one in ten a party of two.
+// The matchmaker benchmarks' tickets (4-player arena matches by region, mode and skill, one in ten a party of two) and stand-in room deps.
+import type { MatchmakerDeps } from '../src/server/matchmaker/types.js';
+import type { Metrics } from '../src/server/metrics.js';
+import { silentLogger } from '../src/server/metrics.js';
+import type { Clock } from '../src/shared/clock.js';
 import type { MatchTicketRequest } from '../src/shared/matchmaking.js';
 import { mulberry32 } from '../src/shared/random.js';
 
@@ -24,5 +28,24 @@ export function ticketWorkload(seed = 42): { request(): MatchTicketRequest; rand
         ...(party ? { party } : {}),
       };
     },
+  };
+}
+
+/** Matchmaker deps whose rooms cost nothing (numbered ids, a fixed seat): the benches time matching and delivery only. */
+export function standInDeps(clock: Clock, metrics: Metrics): MatchmakerDeps {
+  let rooms = 0;
+  return {
+    clock,
+    log: silentLogger,
+    metrics,
+    capacity: (type) => (type === 'arena' ? 16 : undefined),
+    createRoom: async () => ({ id: `r${++rooms}` }),
+    reserveSeat: async (roomId) => ({
+      roomId,
+      roomType: 'arena',
+      seat: 'token',
+      expiresAt: 0,
+      transports: { websocket: '/netloom/ws' },
+    }),
   };
 }

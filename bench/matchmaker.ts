@@ -1,9 +1,9 @@
 // Matchmaker benchmark: tickets through validation, matching passes and delivery per wall-clock second; one JSON line.
 import os from 'node:os';
 import { Matchmaker } from '../src/server/matchmaker/index.js';
-import { Metrics, silentLogger } from '../src/server/metrics.js';
+import { Metrics } from '../src/server/metrics.js';
 import { ManualClock } from '../src/shared/clock.js';
-import { ticketWorkload } from './matchmaker-workload.js';
+import { standInDeps, ticketWorkload } from './matchmaker-workload.js';
 
 const TICKETS = Number(process.env.TICKETS ?? 40_000);
 /** Tickets arriving per simulated second. */
@@ -14,29 +14,12 @@ const { request } = ticketWorkload(42);
 
 const clock = new ManualClock();
 const metrics = new Metrics();
-let rooms = 0;
-const mm = new Matchmaker(
-  {
-    clock,
-    log: silentLogger,
-    metrics,
-    capacity: (type) => (type === 'arena' ? 16 : undefined),
-    createRoom: async () => ({ id: `r${++rooms}` }),
-    reserveSeat: async (roomId) => ({
-      roomId,
-      roomType: 'arena',
-      seat: 'token',
-      expiresAt: 0,
-      transports: { websocket: '/netloom/ws' },
-    }),
-  },
-  {
-    intervalMs: INTERVAL_MS,
-    widening: { skill: { perSecond: 50, max: 400 } },
-    maxPendingTickets: TICKETS,
-    ticketsPerUser: TICKETS,
-  },
-);
+const mm = new Matchmaker(standInDeps(clock, metrics), {
+  intervalMs: INTERVAL_MS,
+  widening: { skill: { perSecond: 50, max: 400 } },
+  maxPendingTickets: TICKETS,
+  ticketsPerUser: TICKETS,
+});
 
 const requests = Array.from({ length: TICKETS }, request);
 const perPass = Math.max(1, Math.round((RATE * INTERVAL_MS) / 1000));
