@@ -1,7 +1,6 @@
 // Test harness for the cluster matchmaker: nodes (instances with their own Redis connections) sharing a real redis-server.
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll } from 'vitest';
-import { NetloomError } from '../../src/codec/errors.js';
 import { redisCluster } from '../../src/server/drivers/redis-cluster.js';
 import type { Identity } from '../../src/server/identity.js';
 import {
@@ -10,7 +9,6 @@ import {
   type MatchInfo,
   type MatchmakerBackend,
   type MatchmakerOptions,
-  type TicketStatus,
 } from '../../src/server/matchmaker/index.js';
 import { Metrics, silentLogger } from '../../src/server/metrics.js';
 import type { JoinTicket } from '../../src/server/options.js';
@@ -198,28 +196,7 @@ export function duel(overrides: Partial<MatchTicketRequest> = {}): MatchTicketRe
   return { roomType: 'duel', minPlayers: 2, maxPlayers: 2, ...overrides };
 }
 
-export function user(userId: string): Identity {
-  return { userId, data: {} };
-}
-
-export function roomOf(status: TicketStatus): string {
-  if (status.status !== 'matched') throw new Error(`expected a match, got ${JSON.stringify(status)}`);
-  return status.roomId;
-}
-
-export function outcome(status: TicketStatus): string {
-  return status.status === 'failed' ? status.code : status.status;
-}
-
-export async function rejection(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof NetloomError) return err.code;
-    throw err;
-  }
-  return 'ok';
-}
+export { outcome, rejection, roomOf, user } from './harness.js';
 
 /** True once the node's held room creation has been asked for (its pass claimed a match). */
 export function nodesClaimed(n: Node): boolean {
