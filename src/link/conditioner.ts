@@ -3,7 +3,7 @@
 import type { ErrorCode } from '../codec/errors.js';
 import { type Clock, systemClock, type TimerHandle } from '../shared/clock.js';
 import { mulberry32 } from '../shared/random.js';
-import { type Channel, emptyLinkStats, type Link, type LinkCloseInfo, type LinkStats } from './link.js';
+import { type Channel, type Link, type LinkCloseInfo, LinkCounters, type LinkStats } from './link.js';
 
 export interface ConditionerOptions {
   /** One-way delay added to every frame in each conditioned direction. Default 0. */
@@ -82,7 +82,7 @@ class Conditioned implements ConditionedLink {
 
   private closed = false;
   private innerDown = false;
-  private readonly counters: LinkStats = emptyLinkStats();
+  private readonly counters = new LinkCounters();
   private readonly effects: ConditionerCounters = { lost: 0, duplicated: 0, reordered: 0 };
   private readonly random: () => number;
   private readonly latency: number;
@@ -178,7 +178,7 @@ class Conditioned implements ConditionedLink {
   }
 
   stats(): LinkStats {
-    return structuredClone(this.counters);
+    return this.counters.stats();
   }
 
   conditionerStats(): ConditionerCounters {
@@ -262,13 +262,11 @@ class Conditioned implements ConditionedLink {
   }
 
   private countOut(channel: Channel, bytes: number): void {
-    this.counters.framesOut[channel]++;
-    this.counters.bytesOut[channel] += bytes;
+    this.counters.sent(channel, bytes);
   }
 
   private deliver(frame: Uint8Array, channel: Channel): void {
-    this.counters.framesIn[channel]++;
-    this.counters.bytesIn[channel] += frame.byteLength;
+    this.counters.received(channel, frame.byteLength);
     this.onframe?.(frame, channel);
   }
 

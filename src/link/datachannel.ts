@@ -3,7 +3,7 @@ import type { ErrorCode } from '../codec/errors.js';
 import { definedOnly } from '../shared/options.js';
 import { type DataChannelLike, encodeNotice, MAX_NOTICE_CHARS, parseNotice } from './datachannel-channels.js';
 import { LinkInbox } from './inbox.js';
-import { type Channel, emptyLinkStats, type Link, type LinkCloseInfo, type LinkStats } from './link.js';
+import { type Channel, type Link, type LinkCloseInfo, LinkCounters, type LinkStats } from './link.js';
 
 export * from './datachannel-channels.js';
 
@@ -61,7 +61,7 @@ export class DataChannelLink implements Link {
     deliverFrame: (frame, channel) => this.deliver(frame, channel),
     deliverClose: (info) => this.closeHandler?.(info),
   });
-  private readonly counters: LinkStats = emptyLinkStats();
+  private readonly counters = new LinkCounters();
   private readonly limits: Required<DataChannelLinkOptions>;
   /** Reliable frames (copies) and a final close notice waiting for the reliable datachannel to drain. */
   private readonly queue: Array<Uint8Array | string> = [];
@@ -160,8 +160,7 @@ export class DataChannelLink implements Link {
     ) {
       this.queue.push(view.slice());
       this.queuedBytes += length;
-      this.counters.framesOut.reliable++;
-      this.counters.bytesOut.reliable += length;
+      this.counters.sent('reliable', length);
       return true;
     }
     try {
@@ -175,8 +174,7 @@ export class DataChannelLink implements Link {
       this.fail('link_error', `reliable send failed: ${messageOf(err)}`);
       return false;
     }
-    this.counters.framesOut[channel]++;
-    this.counters.bytesOut[channel] += length;
+    this.counters.sent(channel, length);
     return true;
   }
 
@@ -246,14 +244,7 @@ export class DataChannelLink implements Link {
   }
 
   stats(): LinkStats {
-    const c = this.counters;
-    return {
-      bytesIn: { ...c.bytesIn },
-      bytesOut: { ...c.bytesOut },
-      framesIn: { ...c.framesIn },
-      framesOut: { ...c.framesOut },
-      droppedOut: c.droppedOut,
-    };
+    return this.counters.stats();
   }
 
   private handleMessage(channel: Channel, data: unknown): void {
@@ -313,8 +304,7 @@ export class DataChannelLink implements Link {
   }
 
   private deliver(frame: Uint8Array, channel: Channel): void {
-    this.counters.framesIn[channel]++;
-    this.counters.bytesIn[channel] += frame.byteLength;
+    this.counters.received(channel, frame.byteLength);
     try {
       this.frameHandler?.(frame, channel);
     } catch (err) {

@@ -71,21 +71,10 @@ export interface Link {
 /** Bytes the session leaves free before every frame it sends (see `Link.sendWithSpare`). */
 export const FRAME_SPARE_BYTES = 5;
 
-/** A fresh counters object. */
-export function emptyLinkStats(): LinkStats {
-  return {
-    bytesIn: { reliable: 0, unreliable: 0 },
-    bytesOut: { reliable: 0, unreliable: 0 },
-    framesIn: { reliable: 0, unreliable: 0 },
-    framesOut: { reliable: 0, unreliable: 0 },
-    droppedOut: 0,
-  };
-}
-
 /**
- * A link's traffic counters as flat number fields, meant as the base class of a Link: the per-frame
- * updates touch only the link itself, with no keyed lookups (`counters[channel]++` on nested objects
- * costs a megamorphic load and another object per frame). Provides the Link's `stats()`.
+ * A link's traffic counters as flat number fields: the base class of a server Link (so the per-frame
+ * updates touch only the link itself) or a field of any other. No keyed lookups (`counters[channel]++`
+ * on nested objects costs a megamorphic load and another object per frame). Gives the Link's `stats()`.
  */
 export class LinkCounters {
   reliableBytesIn = 0;

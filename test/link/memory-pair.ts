@@ -2,9 +2,9 @@
 import type { ErrorCode } from '../../src/codec/errors.js';
 import {
   type Channel,
-  emptyLinkStats,
   type Link,
   type LinkCloseInfo,
+  LinkCounters,
   type LinkStats,
 } from '../../src/link/link.js';
 
@@ -23,7 +23,7 @@ export class MemoryLink implements Link {
   peer: MemoryLink | null = null;
 
   private closed = false;
-  private readonly counters: LinkStats = emptyLinkStats();
+  private readonly counters = new LinkCounters();
   private readonly inbox: Item[] = [];
   private flushing = false;
   /** Bytes this side sent that the peer has not yet received. */
@@ -43,8 +43,7 @@ export class MemoryLink implements Link {
       return false;
     }
     if (frame.byteLength === 0) return false;
-    this.counters.framesOut[channel]++;
-    this.counters.bytesOut[channel] += frame.byteLength;
+    this.counters.sent(channel, frame.byteLength);
     this.inFlight += frame.byteLength;
     this.peer.enqueue({ frame: new Uint8Array(frame), channel });
     return true;
@@ -60,14 +59,7 @@ export class MemoryLink implements Link {
   }
 
   stats(): LinkStats {
-    const c = this.counters;
-    return {
-      bytesIn: { ...c.bytesIn },
-      bytesOut: { ...c.bytesOut },
-      framesIn: { ...c.framesIn },
-      framesOut: { ...c.framesOut },
-      droppedOut: c.droppedOut,
-    };
+    return this.counters.stats();
   }
 
   private enqueue(item: Item): void {
@@ -89,8 +81,7 @@ export class MemoryLink implements Link {
       }
       if (this.peer) this.peer.inFlight -= item.frame.byteLength;
       if (this.closed) continue;
-      this.counters.framesIn[item.channel]++;
-      this.counters.bytesIn[item.channel] += item.frame.byteLength;
+      this.counters.received(item.channel, item.frame.byteLength);
       this.onframe?.(item.frame, item.channel);
     }
   }

@@ -2,9 +2,9 @@
 import type { ErrorCode } from '../../codec/errors.js';
 import {
   type Channel,
-  emptyLinkStats,
   type Link,
   type LinkCloseInfo,
+  LinkCounters,
   type LinkStats,
   type TransportName,
 } from '../../link/link.js';
@@ -18,7 +18,7 @@ export class RelayLink implements Link {
   onframe: ((frame: Uint8Array, channel: Channel) => void) | null = null;
   onclose: ((info: LinkCloseInfo) => void) | null = null;
   private open = true;
-  private readonly counters: LinkStats = emptyLinkStats();
+  private readonly counters = new LinkCounters();
 
   constructor(
     /** Hands a frame to the session; false when it was not sent. */
@@ -49,16 +49,14 @@ export class RelayLink implements Link {
       if (channel === 'unreliable') this.counters.droppedOut++;
       return channel === 'reliable'; // a reliable frame stays in the pair's resend buffer either way
     }
-    this.counters.framesOut[channel]++;
-    this.counters.bytesOut[channel] += frame.length;
+    this.counters.sent(channel, frame.length);
     return true;
   }
 
   /** A frame the server relayed from the peer. */
   deliver(frame: Uint8Array, channel: Channel): void {
     if (!this.open) return;
-    this.counters.framesIn[channel]++;
-    this.counters.bytesIn[channel] += frame.length;
+    this.counters.received(channel, frame.length);
     this.onframe?.(frame, channel);
   }
 
@@ -69,13 +67,6 @@ export class RelayLink implements Link {
   }
 
   stats(): LinkStats {
-    const c = this.counters;
-    return {
-      bytesIn: { ...c.bytesIn },
-      bytesOut: { ...c.bytesOut },
-      framesIn: { ...c.framesIn },
-      framesOut: { ...c.framesOut },
-      droppedOut: c.droppedOut,
-    };
+    return this.counters.stats();
   }
 }

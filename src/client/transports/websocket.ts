@@ -3,10 +3,10 @@ import { type ErrorCode, NetloomError } from '../../codec/errors.js';
 import { type InboxTarget, LinkInbox } from '../../link/inbox.js';
 import {
   type Channel,
-  emptyLinkStats,
   FRAME_SPARE_BYTES,
   type Link,
   type LinkCloseInfo,
+  LinkCounters,
   type LinkStats,
 } from '../../link/link.js';
 import {
@@ -116,7 +116,7 @@ class WebSocketClientLink implements Link {
   private frameHandler: ((frame: Uint8Array, channel: Channel) => void) | null = null;
   private closeHandler: ((info: LinkCloseInfo) => void) | null = null;
   private readonly inbox: LinkInbox = new LinkInbox(this.inboxTarget());
-  private readonly counters: LinkStats = emptyLinkStats();
+  private readonly counters = new LinkCounters();
   private readonly unreliableDropBytes: number;
   private readonly maxFrameBytes: number;
 
@@ -187,8 +187,7 @@ class WebSocketClientLink implements Link {
   private transmit(channel: Channel, message: Uint8Array): boolean {
     message[0] = channel === 'reliable' ? TAG_RELIABLE : TAG_UNRELIABLE;
     this.socket.send(message);
-    this.counters.framesOut[channel]++;
-    this.counters.bytesOut[channel] += message.byteLength - 1;
+    this.counters.sent(channel, message.byteLength - 1);
     return true;
   }
 
@@ -203,14 +202,7 @@ class WebSocketClientLink implements Link {
   }
 
   stats(): LinkStats {
-    const c = this.counters;
-    return {
-      bytesIn: { ...c.bytesIn },
-      bytesOut: { ...c.bytesOut },
-      framesIn: { ...c.framesIn },
-      framesOut: { ...c.framesOut },
-      droppedOut: c.droppedOut,
-    };
+    return this.counters.stats();
   }
 
   private handleMessage(data: unknown): void {
@@ -242,8 +234,7 @@ class WebSocketClientLink implements Link {
   }
 
   private deliver(frame: Uint8Array, channel: Channel): void {
-    this.counters.framesIn[channel]++;
-    this.counters.bytesIn[channel] += frame.byteLength;
+    this.counters.received(channel, frame.byteLength);
     try {
       this.frameHandler?.(frame, channel);
     } catch (err) {

@@ -3,9 +3,9 @@ import { type ErrorCode, NetloomError } from '../../codec/errors.js';
 import { encodeLengthPrefixed, LengthPrefixedDecoder } from '../../codec/stream-framing.js';
 import {
   type Channel,
-  emptyLinkStats,
   type Link,
   type LinkCloseInfo,
+  LinkCounters,
   type LinkStats,
 } from '../../link/link.js';
 
@@ -99,7 +99,7 @@ class WebTransportClientLink implements Link {
   private frameHandler: ((frame: Uint8Array, channel: Channel) => void) | null = null;
   onclose: ((info: LinkCloseInfo) => void) | null = null;
   private readonly held: Array<{ frame: Uint8Array; channel: Channel }> = [];
-  private readonly counters: LinkStats = emptyLinkStats();
+  private readonly counters = new LinkCounters();
   private readonly streamWriter: WritableStreamDefaultWriter<Uint8Array>;
   private readonly datagramWriter: WritableStreamDefaultWriter<Uint8Array>;
   private readonly maxDatagram: number;
@@ -175,8 +175,7 @@ class WebTransportClientLink implements Link {
         (err: unknown) => this.fail('link_error', `reliable stream write failed: ${String(err)}`),
       );
     }
-    this.counters.framesOut[channel]++;
-    this.counters.bytesOut[channel] += frame.byteLength;
+    this.counters.sent(channel, frame.byteLength);
     return true;
   }
 
@@ -190,13 +189,7 @@ class WebTransportClientLink implements Link {
   }
 
   stats(): LinkStats {
-    return {
-      bytesIn: { ...this.counters.bytesIn },
-      bytesOut: { ...this.counters.bytesOut },
-      framesIn: { ...this.counters.framesIn },
-      framesOut: { ...this.counters.framesOut },
-      droppedOut: this.counters.droppedOut,
-    };
+    return this.counters.stats();
   }
 
   private async readStream(readable: ReadableStream<Uint8Array>): Promise<void> {
@@ -238,8 +231,7 @@ class WebTransportClientLink implements Link {
       this.held.push({ frame: frame.slice(), channel });
       return;
     }
-    this.counters.framesIn[channel]++;
-    this.counters.bytesIn[channel] += frame.byteLength;
+    this.counters.received(channel, frame.byteLength);
     try {
       handler(frame, channel);
     } catch (err) {
