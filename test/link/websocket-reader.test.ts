@@ -114,7 +114,7 @@ async function linkServer(options: WebSocketLinkServerOptions = {}) {
   link.onclose = (info) => {
     closed = info;
   };
-  return { peer, link, received, closedInfo: () => closed };
+  return { peer, link, tcp, received, closedInfo: () => closed };
 }
 
 /** Splits `bytes` into chunks at the given cut points and writes them one by one (each its own TCP segment). */
@@ -230,6 +230,37 @@ describe('WebSocket fast reader', () => {
       expect(closedInfo()).toBeNull();
       for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
     }
+  });
+
+  it('reads on after the socket was paused and resumed, through a large message, and sees the peer end', async () => {
+    const { peer, tcp, received, closedInfo } = await linkServer({ maxFrameBytes: 1_000_000 });
+    // A 600 kB message in two fragments goes to ws's Receiver in many chunks; whole frames follow in the
+    // same write.
+    const big = linkMessage(2, 600_000);
+    await peer.write(
+      Buffer.concat([
+        wsFrame(2, linkMessage(1)),
+        wsFrame(2, big.subarray(0, 300_000), { fin: false, long: true }),
+        wsFrame(0, big.subarray(300_000), { long: true }),
+        ...Array.from({ length: 20 }, (_, i) => wsFrame(2, linkMessage(3 + i))),
+      ]),
+    );
+    await until(() => received.length === 22);
+    expect(received.map((f) => f.readUInt32BE(0))).toEqual(Array.from({ length: 22 }, (_, i) => 1 + i));
+    expect(received[1]).toEqual(big.subarray(1));
+    // Paused (as ws does when its Receiver pushes back), the socket delivers nothing; resumed, it reads on.
+    tcp.pause();
+    for (let i = 0; i < 5; i++) await peer.write(wsFrame(2, linkMessage(100 + i)));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(received).toHaveLength(22);
+    tcp.resume();
+    await until(() => received.length === 27);
+    expect(received.slice(22).map((f) => f.readUInt32BE(0))).toEqual([100, 101, 102, 103, 104]);
+    for (let i = 0; i < 5; i++) await peer.write(wsFrame(2, linkMessage(200 + i)));
+    await until(() => received.length === 32);
+    peer.tcp.end();
+    await until(() => closedInfo() !== null);
+    expect(closedInfo()).toMatchObject({ local: false });
   });
 
   it('can be turned off (fastReader: false), with the same results', async () => {
