@@ -79,7 +79,8 @@ export type Frame =
   | { kind: typeof FrameKind.Unreliable; seq: number; message: Message }
   | { kind: typeof FrameKind.Ack; lastReceived: number }
   | { kind: typeof FrameKind.Ping; id: number }
-  | { kind: typeof FrameKind.Pong; id: number }
+  /** `heldUs`: how long the answer waited for a data frame to ride with (µs; absent on the wire = 0). */
+  | { kind: typeof FrameKind.Pong; id: number; heldUs?: number }
   | { kind: typeof FrameKind.Close; code: string; reason: string }
   | { kind: typeof FrameKind.Switch | typeof FrameKind.SwitchAck; lastReceived: number };
 
@@ -135,9 +136,20 @@ export function decodeFrame(bytes: Uint8Array, limits: FrameLimits = DEFAULT_FRA
       frame = { kind, lastReceived: r.varuint() };
       break;
     case FrameKind.Ping:
-    case FrameKind.Pong:
       frame = { kind, id: r.varuint() };
       break;
+    case FrameKind.Pong: {
+      const id = r.varuint();
+      if (r.remaining === 0) {
+        frame = { kind, id };
+        break;
+      }
+      const heldUs = r.varuint();
+      // A PONG sent at once has no hold field: a hold of 0 is not its canonical form.
+      if (heldUs === 0) throw new NetloomError('frame_malformed', 'PONG hold of 0 µs');
+      frame = { kind, id, heldUs };
+      break;
+    }
     case FrameKind.Close:
       frame = { kind, code: r.string(maxS), reason: r.string(maxS) };
       break;
@@ -180,8 +192,11 @@ export function encodeFrame(frame: Frame): Uint8Array {
       w.varuint(frame.lastReceived);
       break;
     case FrameKind.Ping:
+      w.varuint(frame.id);
+      break;
     case FrameKind.Pong:
       w.varuint(frame.id);
+      if (frame.heldUs !== undefined && frame.heldUs > 0) w.varuint(frame.heldUs);
       break;
     case FrameKind.Close:
       w.string(frame.code).string(frame.reason);

@@ -175,10 +175,10 @@ export class SessionCore {
         this.trimAck(frame.lastReceived);
         return;
       case FrameKind.Ping:
-        this.link?.send('reliable', encodeFrame({ kind: FrameKind.Pong, id: frame.id }));
+        if (this.link) this.pinger.answer(frame.id);
         return;
       case FrameKind.Pong:
-        this.pinger.pong(frame.id);
+        this.pinger.pong(frame.id, frame.heldUs);
         return;
       default:
         return;
@@ -280,7 +280,7 @@ export class SessionCore {
     link.cork?.();
     try {
       if (this.ackTimer !== null) this.sendAck();
-      if (this.pinger.due) this.pinger.ping();
+      if (this.pinger.due) this.pinger.sendDue();
       return sendSpared(link, channel, spared);
     } finally {
       link.uncork?.();

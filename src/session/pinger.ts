@@ -1,4 +1,4 @@
-// The PING side of a session core: the ping timer, a timed PING held for a data frame to ride with, and RTT from PONGs.
+// The PING/PONG side of a session core: the ping timer, a timed PING or an answering PONG held for a data frame to ride with, and RTT from PONGs.
 import { encodeFrame, FrameKind } from '../codec/frames.js';
 import type { Link } from '../link/link.js';
 import type { Clock, TimerHandle } from '../shared/clock.js';
@@ -10,15 +10,25 @@ export interface PingerOptions {
   clock: Clock;
 }
 
+/** Longest hold a PONG may report (µs); a larger claim counts as this much. */
+export const MAX_PONG_HELD_US = 1_000_000;
+
 /**
- * Sends PINGs on a timer while a link is attached and turns PONGs into a smoothed RTT. A timed PING is
- * held (`due`) for up to `pingHoldMs` so that the core can send it just before its next data frame;
- * its send time is taken when it really goes out, so the RTT is not skewed by the hold.
+ * Sends PINGs on a timer while a link is attached, answers the peer's PINGs, and turns PONGs into a
+ * smoothed RTT. A timed PING and an answering PONG are each held (`due`) for up to `pingHoldMs` so that
+ * the core can send them just before its next data frame, in the same write or packet. A PING's send
+ * time is taken when it really goes out; a PONG says how long it was held (`heldUs`), and the side that
+ * pinged takes that off its sample, so neither hold skews the RTT.
  */
 export class Pinger {
+  private pingHeld = false;
   private isDue = false;
   private timer: TimerHandle | null = null;
   private holdTimer: TimerHandle | null = null;
+  /** The PING being answered by a held PONG (-1: none), when it arrived, and the timer that sends it anyway. */
+  private pongId = -1;
+  private pongSince = 0;
+  private pongTimer: TimerHandle | null = null;
   private lastId = 0;
   private readonly inFlight = new Map<number, number>();
   private smoothed = 0;
@@ -31,15 +41,39 @@ export class Pinger {
     private readonly dueChanged: (due: boolean) => void = () => {},
   ) {}
 
-  /** A timed PING is waiting for a data frame to ride with: the core calls `ping()` before that frame. */
+  /** A timed PING or a PONG is waiting for a data frame to ride with: the core calls `sendDue()` before that frame. */
   get due(): boolean {
     return this.isDue;
   }
 
-  private set due(value: boolean) {
-    if (value === this.isDue) return;
-    this.isDue = value;
-    this.dueChanged(value);
+  private updateDue(): void {
+    const due = this.pingHeld || this.pongId >= 0;
+    if (due === this.isDue) return;
+    this.isDue = due;
+    this.dueChanged(due);
+  }
+
+  /** Sends what is held (a PONG, then a timed PING) now, just before a data frame. */
+  sendDue(): void {
+    if (this.pongId >= 0) this.sendPong();
+    if (this.pingHeld) this.ping();
+  }
+
+  /** The peer sent PING `id`: the PONG rides with the next data frame, or goes alone after the hold. */
+  answer(id: number): void {
+    const hold = this.options.pingHoldMs;
+    if (this.pongId >= 0) this.sendPong();
+    if (hold <= 0) {
+      this.link()?.send('reliable', encodeFrame({ kind: FrameKind.Pong, id }));
+      return;
+    }
+    this.pongId = id;
+    this.pongSince = this.options.clock.now();
+    this.pongTimer = this.options.clock.setTimeout(() => {
+      this.pongTimer = null;
+      this.sendPong();
+    }, hold);
+    this.updateDue();
   }
 
   /** Smoothed round-trip time in ms (0 until the first PONG). */
@@ -53,7 +87,8 @@ export class Pinger {
     const every = this.options.pingIntervalMs;
     if (every <= 0) {
       this.clear('holdTimer');
-      this.due = false;
+      this.pingHeld = false;
+      this.updateDue();
       return;
     }
     const tick = () => {
@@ -63,11 +98,14 @@ export class Pinger {
     this.timer = this.options.clock.setTimeout(tick, Math.min(every, 100));
   }
 
-  /** Stops the timers and forgets PINGs in flight (the link is gone). */
+  /** Stops the timers and forgets PINGs in flight and a held PONG (the link is gone). */
   stop(): void {
     this.clear('timer');
     this.clear('holdTimer');
-    this.due = false;
+    this.clear('pongTimer');
+    this.pingHeld = false;
+    this.pongId = -1;
+    this.updateDue();
     this.inFlight.clear();
   }
 
@@ -75,9 +113,10 @@ export class Pinger {
   ping(): void {
     const link = this.link();
     if (!link) return;
-    if (this.due) {
-      this.due = false;
+    if (this.pingHeld) {
+      this.pingHeld = false;
       this.clear('holdTimer');
+      this.updateDue();
     }
     const id = ++this.lastId;
     this.inFlight.set(id, this.options.clock.now());
@@ -85,12 +124,13 @@ export class Pinger {
     link.send('reliable', encodeFrame({ kind: FrameKind.Ping, id }));
   }
 
-  /** A PONG arrived: one RTT sample, if it answers a PING in flight. */
-  pong(id: number): void {
+  /** A PONG arrived, held `heldUs` µs by the peer: one RTT sample, if it answers a PING in flight. */
+  pong(id: number, heldUs = 0): void {
     const sentAt = this.inFlight.get(id);
     if (sentAt === undefined) return;
     this.inFlight.delete(id);
-    const sample = this.options.clock.now() - sentAt;
+    const elapsed = this.options.clock.now() - sentAt;
+    const sample = Math.max(0, elapsed - Math.min(heldUs, MAX_PONG_HELD_US) / 1000);
     // A plain mean over the first 8 samples (so one slow first ping, taken while a page loads, fades
     // fast), then an exponentially weighted mean with weight 1/8 as in TCP's SRTT.
     this.samples++;
@@ -105,15 +145,25 @@ export class Pinger {
       this.ping();
       return;
     }
-    if (this.due) return;
-    this.due = true;
+    if (this.pingHeld) return;
+    this.pingHeld = true;
+    this.updateDue();
     this.holdTimer = this.options.clock.setTimeout(() => {
       this.holdTimer = null;
       this.ping();
     }, hold);
   }
 
-  private clear(name: 'timer' | 'holdTimer'): void {
+  private sendPong(): void {
+    const id = this.pongId;
+    this.pongId = -1;
+    this.clear('pongTimer');
+    this.updateDue();
+    const heldUs = Math.round((this.options.clock.now() - this.pongSince) * 1000);
+    this.link()?.send('reliable', encodeFrame({ kind: FrameKind.Pong, id, heldUs }));
+  }
+
+  private clear(name: 'timer' | 'holdTimer' | 'pongTimer'): void {
     const handle = this[name];
     if (handle !== null) {
       this.options.clock.clearTimeout(handle);

@@ -101,6 +101,7 @@ const FRAMES: Frame[] = [
   { kind: FrameKind.Ack, lastReceived: Number.MAX_SAFE_INTEGER },
   { kind: FrameKind.Ping, id: 42 },
   { kind: FrameKind.Pong, id: 128 },
+  { kind: FrameKind.Pong, id: 3, heldUs: 12_500 },
   { kind: FrameKind.Close, code: 'idle_timeout', reason: 'no traffic for 15 s' },
   { kind: FrameKind.Switch, lastReceived: 12345 },
   { kind: FrameKind.SwitchAck, lastReceived: 0 },
@@ -113,6 +114,17 @@ describe('frame envelope', () => {
     for (const frame of FRAMES) expect(decodeFrame(encodeFrame(frame))).toEqual(frame);
   });
 
+  it('encodes PING and PONG as WIRE.md §3.4 shows, the PONG hold only when there was one', () => {
+    const hex = (frame: Frame) => Buffer.from(encodeFrame(frame)).toString('hex');
+    expect(hex({ kind: FrameKind.Ping, id: 3 })).toBe('0603');
+    expect(hex({ kind: FrameKind.Pong, id: 3 })).toBe('0703');
+    expect(hex({ kind: FrameKind.Pong, id: 3, heldUs: 0 })).toBe('0703');
+    expect(hex({ kind: FrameKind.Pong, id: 3, heldUs: 12_500 })).toBe('0703d461');
+    expect(codeOf(() => decodeFrame(Uint8Array.from([0x07, 0x03, 0xd4, 0x61, 0x00])))).toBe(
+      'frame_trailing_bytes',
+    );
+  });
+
   it('refuses every truncation with frame_truncated (or frame_empty at length 0)', () => {
     for (const frame of FRAMES) {
       const bytes = encodeFrame(frame);
@@ -123,6 +135,11 @@ describe('frame envelope', () => {
         if (endsInPayload(frame) && code === 'ok') continue;
         // A cut list is caught earlier, by its count no longer fitting the bytes left.
         if (hasList(frame) && code === 'list_too_long') continue;
+        // A PONG's hold is optional: cut right after its id, it is a PONG sent at once.
+        if (frame.kind === FrameKind.Pong && cut === encodeFrame({ ...frame, heldUs: 0 }).length) {
+          expect(decodeFrame(bytes.subarray(0, cut))).toEqual({ kind: FrameKind.Pong, id: frame.id });
+          continue;
+        }
         expect(code, `${JSON.stringify(frame.kind)} cut at ${cut}`).toBe('frame_truncated');
       }
     }
@@ -134,7 +151,12 @@ describe('frame envelope', () => {
       const bytes = encodeFrame(frame);
       const longer = new Uint8Array(bytes.length + 1);
       longer.set(bytes);
-      expect(codeOf(() => decodeFrame(longer))).toBe('frame_trailing_bytes');
+      // After a PONG without a hold, the extra byte reads as a hold of 0, which is never sent.
+      const expected =
+        frame.kind === FrameKind.Pong && frame.heldUs === undefined
+          ? 'frame_malformed'
+          : 'frame_trailing_bytes';
+      expect(codeOf(() => decodeFrame(longer))).toBe(expected);
     }
   });
 

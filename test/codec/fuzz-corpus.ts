@@ -267,6 +267,7 @@ function randomSystemFrame(rnd: Rng): Uint8Array {
     { kind: FrameKind.Ack, lastReceived: int(rnd, 0, 2 ** 40) },
     { kind: FrameKind.Ping, id: int(rnd, 0, 1e6) },
     { kind: FrameKind.Pong, id: int(rnd, 0, 1e6) },
+    { kind: FrameKind.Pong, id: int(rnd, 0, 1e6), heldUs: int(rnd, 1, 100_000) },
     { kind: FrameKind.Close, code: 'idle_timeout', reason: randomString(rnd) },
     { kind: FrameKind.Reliable, seq: int(rnd, 1, 1e6), message: message() },
     { kind: FrameKind.Unreliable, seq: int(rnd, 0, 65535), message: message() },

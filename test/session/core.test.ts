@@ -210,4 +210,77 @@ describe('SessionCore', () => {
     expect(log).toEqual([`reliable ${FrameKind.Reliable}`]);
     a.dispose();
   });
+
+  it('holds a PONG for the next data frame and reports the hold, which the pinging side takes off its RTT', () => {
+    const clock = new ManualClock();
+    // The answering side: no pings of its own.
+    const b = new SessionCore({ pingIntervalMs: 0, pingHoldMs: 50, clock });
+    const log: string[] = [];
+    const sent: Uint8Array[] = [];
+    let corked = 0;
+    const fake: Link = {
+      transport: 'websocket',
+      isOpen: true,
+      bufferedBytes: 0,
+      send: (channel, f) => {
+        sent.push(f.slice());
+        log.push(`${corked > 0 ? 'corked ' : ''}${channel} ${decodeFrame(f).kind}`);
+        return true;
+      },
+      cork: () => {
+        corked++;
+      },
+      uncork: () => {
+        corked--;
+      },
+      close() {},
+      onframe: null,
+      onclose: null,
+      stats: () => {
+        throw new Error('unused');
+      },
+    };
+    b.attach(fake, 0);
+    b.receive({ kind: FrameKind.Ping, id: 7 }, 2);
+    clock.advance(12.5);
+    expect(log).toEqual([]);
+    b.sendRoom(false, 1, 2, payload);
+    expect(log).toEqual([`corked reliable ${FrameKind.Pong}`, `corked unreliable ${FrameKind.Unreliable}`]);
+    expect(decodeFrame(sent[0])).toEqual({ kind: FrameKind.Pong, id: 7, heldUs: 12_500 });
+    // Without a data frame it goes alone after the hold; a second PING sends a held PONG at once.
+    log.length = 0;
+    b.receive({ kind: FrameKind.Ping, id: 8 }, 2);
+    b.receive({ kind: FrameKind.Ping, id: 9 }, 2);
+    expect(decodeFrame(sent[sent.length - 1])).toEqual({ kind: FrameKind.Pong, id: 8 });
+    clock.advance(50);
+    expect(decodeFrame(sent[sent.length - 1])).toEqual({ kind: FrameKind.Pong, id: 9, heldUs: 50_000 });
+    clock.advance(500);
+    expect(sent).toHaveLength(4);
+    // A PING that arrives while detached is not answered later on another link.
+    b.detach();
+    b.receive({ kind: FrameKind.Ping, id: 10 }, 2);
+    b.attach(fake, 0);
+    b.sendRoom(false, 1, 3, payload);
+    expect(sent.map((f) => decodeFrame(f).kind).slice(4)).toEqual([FrameKind.Unreliable]);
+    b.dispose();
+
+    // The pinging side: 30 ms from PING to PONG, 12.5 of them held, is an RTT of 17.5 ms; a hold larger
+    // than the time elapsed (a confused or lying peer) counts as an RTT of 0, not a negative one.
+    const a = new SessionCore({ pingIntervalMs: 1000, pingHoldMs: 0, clock });
+    const pings: Uint8Array[] = [];
+    a.attach({ ...fake, send: (_c, f) => pings.push(f.slice()) > 0 }, 0);
+    clock.advance(100);
+    const first = decodeFrame(pings[0]);
+    if (first.kind !== FrameKind.Ping) throw new Error('expected ping');
+    clock.advance(30);
+    a.receive({ kind: FrameKind.Pong, id: first.id, heldUs: 12_500 }, 4);
+    expect(a.stats().rtt).toBe(17.5);
+    a.ping();
+    const second = decodeFrame(pings[1]);
+    if (second.kind !== FrameKind.Ping) throw new Error('expected ping');
+    clock.advance(5);
+    a.receive({ kind: FrameKind.Pong, id: second.id, heldUs: 9_000_000 }, 6);
+    expect(a.stats().rtt).toBe(17.5 / 2);
+    a.dispose();
+  });
 });
