@@ -34,8 +34,8 @@ const FINAL_BINARY = 0x82;
 
 /**
  * Takes over the socket's `data` events from ws: a chunk that holds whole frames, each final, binary,
- * masked and within ws's `maxPayload`, is unmasked in place and each message handed to `deliver` (a view,
- * valid during the call) without passing through ws's Receiver stream. At the first byte that is anything
+ * masked and within ws's `maxPayload`, is unmasked in place and each message handed to `deliver` (as the
+ * chunk and the message's range in it, valid during the call) without passing through ws's Receiver stream. At the first byte that is anything
  * else (a control frame, text, a fragment, a frame cut by the chunk's end, bad framing) the rest of the
  * chunk goes to ws's Receiver as ws would have sent it, and later chunks too until that Receiver is idle
  * between frames again, so ws still answers pings, runs the close handshake and reports protocol errors.
@@ -46,7 +46,10 @@ const FINAL_BINARY = 0x82;
  * netloom frame's whole handling in the arena benchmark (see bench/arena/README.md). Returns false, and
  * changes nothing, when ws's internals are not as expected (ws keeps reading as usual).
  */
-export function installFastReader(socket: WebSocket, deliver: (message: Buffer) => void): boolean {
+export function installFastReader(
+  socket: WebSocket,
+  deliver: (chunk: Buffer, start: number, end: number) => void,
+): boolean {
   const ws = socket as unknown as WebSocketInternals;
   const tcp = ws._socket;
   const receiver = ws._receiver;
@@ -115,7 +118,7 @@ export function installFastReader(socket: WebSocket, deliver: (message: Buffer) 
       if (length > maxPayload || next > end) break;
       for (let i = 0; i < length; i++) chunk[dataAt + i] ^= chunk[maskAt + (i & 3)];
       at = next;
-      deliver(chunk.subarray(dataAt, next));
+      deliver(chunk, dataAt, next);
     }
     if (at < end) toReceiver(at === 0 ? chunk : chunk.subarray(at));
   });

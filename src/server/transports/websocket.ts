@@ -117,7 +117,7 @@ export class WebSocketServerLink extends LinkCounters implements Link {
     // Plain binary messages skip ws's Receiver stream (see websocket-reader.ts); with an extension
     // negotiated (raw === null) every byte stays with ws.
     if (raw !== null && socket.readyState === OPEN && options.fastReader !== false)
-      installFastReader(socket, (message) => this.handleMessage(message, true));
+      installFastReader(socket, (chunk, start, end) => this.take(chunk, start, end));
     if (socket.readyState !== OPEN) {
       this.closed = true;
       queueMicrotask(() =>
@@ -234,7 +234,13 @@ export class WebSocketServerLink extends LinkCounters implements Link {
       : data instanceof ArrayBuffer
         ? new Uint8Array(data)
         : data;
-    const length = bytes.byteLength;
+    this.take(bytes, 0, bytes.byteLength);
+  };
+
+  /** Hands on the link frame in `bytes[start..end)` (channel tag first), or fails the link over it. */
+  private take(bytes: Uint8Array, start: number, end: number): void {
+    if (this.closed) return;
+    const length = end - start;
     if (length > this.maxFrameBytes) {
       this.fail('frame_too_large', `message of ${length} bytes`);
       return;
@@ -243,7 +249,7 @@ export class WebSocketServerLink extends LinkCounters implements Link {
       this.fail('frame_malformed', 'empty frame');
       return;
     }
-    const tag = bytes[0];
+    const tag = bytes[start];
     const channel: Channel | null =
       tag === WS_TAG_RELIABLE ? 'reliable' : tag === WS_TAG_UNRELIABLE ? 'unreliable' : null;
     if (channel === null) {
@@ -251,7 +257,7 @@ export class WebSocketServerLink extends LinkCounters implements Link {
       return;
     }
     // A plain Uint8Array view (not a Buffer, whose slice() would not copy), without the tag.
-    const frame = new Uint8Array(bytes.buffer, bytes.byteOffset + 1, length - 1);
+    const frame = new Uint8Array(bytes.buffer, bytes.byteOffset + start + 1, length - 1);
     this.received(channel, length - 1);
     try {
       this.onframe?.(frame, channel);
@@ -259,7 +265,7 @@ export class WebSocketServerLink extends LinkCounters implements Link {
       // A throwing handler must not reach ws's socket listener (that would crash the process).
       this.fail('internal_error', `onframe threw: ${err instanceof Error ? err.message : String(err)}`);
     }
-  };
+  }
 
   private readonly handleClose = (code: number, reason: Buffer): void => {
     if (this.closed) return;
