@@ -44,6 +44,10 @@ export class ServerSession implements SessionLinksEvents, PortSession {
   rateLast: number;
   private readonly ratePerMs: number;
   private readonly rateBurst: number;
+  /** Largest frame the fast path in `frame` takes (the smaller of the frame and message limits). */
+  private readonly maxFastFrameBytes: number;
+  /** The server's message middleware, held here: the per-message checks read no context object. */
+  private readonly middleware: SessionContext['middleware'];
   /** The membership the last room message went to, and its handle (see onRoomMessage). */
   private lastMembership: Membership | null = null;
   private lastHandle = -1;
@@ -65,6 +69,8 @@ export class ServerSession implements SessionLinksEvents, PortSession {
     this.rateBurst = this.rate?.burst ?? 0;
     this.rateTokens = this.rateBurst;
     this.rateLast = this.lastFrameAt;
+    this.maxFastFrameBytes = Math.min(this.limits.maxMessageBytes, ctx.frameLimits.maxFrameBytes);
+    this.middleware = ctx.middleware;
   }
 
   /** Sends the client a session-level notice (a warning such as `message_rate_exceeded`, or `server_shutdown`). */
@@ -185,7 +191,7 @@ export class ServerSession implements SessionLinksEvents, PortSession {
   // ---- PortSession (what the ports of this session's memberships call) ----
 
   sendRoomMessage(handle: number, reliable: boolean, op: number, payload: Uint8Array): void {
-    const hook = this.ctx.middleware?.send;
+    const hook = this.middleware?.send;
     if (hook && !allowSend(hook, this, handle, reliable, op, payload)) return;
     this.core.sendRoom(reliable, handle, op, payload);
   }
@@ -234,8 +240,7 @@ export class ServerSession implements SessionLinksEvents, PortSession {
       bytes[3] === MessageKind.Room &&
       bytes[4] < 0x80 &&
       bytes[5] < 0x80 &&
-      length <= this.limits.maxMessageBytes &&
-      length <= this.ctx.frameLimits.maxFrameBytes
+      length <= this.maxFastFrameBytes
     ) {
       if (this.core.freshUnreliable(bytes[1] | (bytes[2] << 8), length) && this.state !== 'ended')
         this.onRoomMessage(bytes[4], bytes[5], bytes.subarray(6), false);
@@ -307,7 +312,7 @@ export class ServerSession implements SessionLinksEvents, PortSession {
       this.lastMembership = m;
       this.lastHandle = handle;
     }
-    const hook = this.ctx.middleware?.receive;
+    const hook = this.middleware?.receive;
     if (hook && !allowReceive(hook, this, m, op, payload)) return;
     try {
       const room = m.room;
