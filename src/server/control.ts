@@ -67,7 +67,7 @@ export class ControlPlane {
     this.ended = new EndedRooms(deps.clock, deps.endedRooms);
     this.meta = { ...DEFAULT_ROOM_METADATA_LIMITS, ...deps.roomMetadata };
     this.maxRoomsPerType = deps.maxRoomsPerType ?? 1_000;
-    this.seats = { deps, hosts: this.hosts, ended: this.ended, live: (roomId) => this.live(roomId) };
+    this.seats = { deps, ended: this.ended, live: (roomId) => this.live(roomId) };
   }
 
   /** Room types this node serves. */
@@ -123,6 +123,7 @@ export class ControlPlane {
         definition,
         options: create.options,
         clock,
+        now: this.deps.now,
         log: this.deps.log.child({ roomId: id, roomType: type }),
         metrics,
         tags,

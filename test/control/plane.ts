@@ -2,6 +2,7 @@
 import { ControlPlane } from '../../src/server/control.js';
 import { memoryDriver } from '../../src/server/drivers/memory.js';
 import { Metrics, silentLogger } from '../../src/server/metrics.js';
+import type { AnyRoomDefinition } from '../../src/server/options.js';
 import type { MemberPort } from '../../src/server/rooms/host.js';
 import { inProcessRunner } from '../../src/server/rooms/room.js';
 import { SeatSigner } from '../../src/server/seats.js';
@@ -17,13 +18,20 @@ export interface TestPlane {
 }
 
 export function testPlane(
-  options: { maxClients?: number; seatTtlMs?: number; maxRoomsPerType?: number; nodeId?: string } = {},
+  options: {
+    maxClients?: number;
+    seatTtlMs?: number;
+    maxRoomsPerType?: number;
+    nodeId?: string;
+    /** More room types beside `echo`. */
+    rooms?: Record<string, AnyRoomDefinition>;
+  } = {},
 ): TestPlane {
   const log = newEchoLog();
   const clock = new ManualClock();
   const time = { now: Date.now() };
   const control = new ControlPlane({
-    rooms: { echo: createEchoRoom(log, { maxClients: options.maxClients ?? 4 }) },
+    rooms: { echo: createEchoRoom(log, { maxClients: options.maxClients ?? 4 }), ...options.rooms },
     driver: memoryDriver(),
     runner: inProcessRunner,
     signer: new SeatSigner('a test secret of enough bytes'),

@@ -2,6 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Client } from '../../src/client/index.js';
 import { NetloomError } from '../../src/codec/errors.js';
+import { defineRoom } from '../../src/server/rooms/define.js';
 import { SeatSigner } from '../../src/server/seats.js';
 import { echoProtocol } from '../helpers/echo-room.js';
 import { nodeClient, startEchoServer, type TestServer } from '../helpers/netloom.js';
@@ -85,6 +86,49 @@ describe('seat tokens at the control plane', () => {
     expect(await codeOf(control.redeem(first.seat, 's1', testPort()))).toBe('seat_expired');
     expect(await codeOf(control.redeem(second.seat, 's2', testPort()))).toBe('ok');
     expect(await control.get(room.id)).toMatchObject({ reserved: 0, clients: 1 });
+  });
+
+  it('lapses a seat on the injected wall clock, not the system one', async () => {
+    const { control, clock, time } = testPlane({ seatTtlMs: 5_000 });
+    // The plane's wall clock is an hour ahead of the system's: the seat lapses 5 s after its own clock.
+    time.now = Date.now() + 3_600_000;
+    const room = await control.create('echo');
+    await control.reserve(room.id);
+    clock.advance(4_999);
+    expect(control.host(room.id)?.disposed).toBe(false);
+    time.now += 5_001;
+    clock.advance(2);
+    // The lapsed seat was the room's last: it disposed itself.
+    const host = control.host(room.id);
+    expect(host === undefined || host.disposed).toBe(true);
+  });
+
+  it('gives out no seat when the room was disposed while its onAuth ran', async () => {
+    let letAuthFinish: () => void = () => {};
+    const authStarted: (() => void)[] = [];
+    const slow = defineRoom({
+      protocol: echoProtocol,
+      maxClients: 2,
+      autoDispose: false,
+      async onAuth() {
+        for (const started of authStarted.splice(0)) started();
+        await new Promise<void>((resolve) => {
+          letAuthFinish = resolve;
+        });
+        return { ok: true, data: undefined };
+      },
+    });
+    const { control } = testPlane({ rooms: { slow } });
+    const room = await control.create('slow');
+    const started = new Promise<void>((resolve) => authStarted.push(resolve));
+    const reservation = codeOf(control.reserve(room.id));
+    await started;
+    expect(await control.get(room.id)).toMatchObject({ reserved: 1 });
+    control.host(room.id)?.dispose();
+    letAuthFinish();
+    expect(await reservation).toBe('room_disposed');
+    // A disposing or gone room takes no new reservation either.
+    expect(await codeOf(control.reserve(room.id))).toBe('room_not_found');
   });
 
   it('a redeemed seat hands back the client object; messages reach the room through it until the client leaves', async () => {

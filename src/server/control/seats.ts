@@ -12,8 +12,6 @@ import type { ControlPlaneDeps, RedeemOptions, ReserveOptions, SeatReservation }
 /** What the seat path reads from the ControlPlane that owns the rooms. */
 export interface SeatContext {
   deps: Pick<ControlPlaneDeps, 'driver' | 'signer' | 'nodeId' | 'now' | 'seatTtlMs'>;
-  /** Every room host on this node, disposing ones included. */
-  hosts: ReadonlyMap<string, RoomHost>;
   /** Ended matches (refused with `match_ended`). */
   ended: EndedRooms;
   /** The room running here under `roomId`, unless it is gone or disposing. */
@@ -43,10 +41,12 @@ export async function authorizeSeat(
   joinData: unknown,
   identity: Identity | undefined,
 ): Promise<SeatReservation> {
-  const host = ctx.hosts.get(roomId);
-  if (!host) throw new NetloomError('room_not_found', `no room ${roomId} on this node`);
+  const host = ctx.live(roomId);
   try {
+    if (!host) throw new NetloomError('room_not_found', `no room ${roomId} on this node`);
     await host.authorize(seatId, joinData, expiresAt, identity);
+    // onAuth may take its time: a room that was disposed meanwhile gives out no seat (any RoomHost).
+    if (host.disposed) throw new NetloomError('room_disposed', 'room was disposed');
   } catch (err) {
     await ctx.deps.driver.releaseSeat(roomId, seatId);
     throw err;

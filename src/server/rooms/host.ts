@@ -66,6 +66,8 @@ export interface RoomSpec {
   definition: RoomDefinition<AnyProtocol, unknown, unknown>;
   options: unknown;
   clock: Clock;
+  /** The wall clock seat tokens expire on (ms since the epoch, as in the token). Default `Date.now`. */
+  now?: () => number;
   log: Logger;
   metrics: Metrics;
   /** The room's tags, fixed at creation (default none). */

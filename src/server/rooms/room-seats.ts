@@ -8,6 +8,8 @@ export class PendingSeats {
 
   constructor(
     private readonly clock: Clock,
+    /** The wall clock the seats' `expiresAt` is on. */
+    private readonly now: () => number,
     private readonly lapsed: () => void,
   ) {}
 
@@ -19,7 +21,7 @@ export class PendingSeats {
   reserve(seatId: string, seat: Omit<PendingSeat, 'timer'>): void {
     const timer = this.clock.setTimeout(
       () => this.expire(seatId),
-      Math.max(0, seat.expiresAt - Date.now()) + 1,
+      Math.max(0, seat.expiresAt - this.now()) + 1,
     );
     this.seats.set(seatId, { ...seat, timer });
   }

@@ -59,7 +59,7 @@ export class RoomRuntime implements Room<AnyProtocol, unknown, unknown>, RoomHos
     this.tags = Object.freeze({ ...spec.tags });
     this.data = this.def.data ? this.def.data() : undefined;
     this.handlerByOp = handlersByOp(this.def);
-    this.pending = new PendingSeats(this.clock, () => this.maybeAutoDispose());
+    this.pending = new PendingSeats(this.clock, spec.now ?? Date.now, () => this.maybeAutoDispose());
     const portOf = (id: string) => this.memberMap.get(id)?.port;
     this.peers = roomPeersFor(this.def, { clock: this.clock, metrics: this.metrics, log: this.log, portOf });
     const presence = this.def.presence !== false || this.peers !== null; // peers learn each other by presence
@@ -222,6 +222,8 @@ export class RoomRuntime implements Room<AnyProtocol, unknown, unknown>, RoomHos
         throw new NetloomError('auth_refused', (result && !result.ok && result.message) || 'join refused');
       }
       data = result.data;
+      // An onAuth that took its time may outlive the room: a disposed room holds no seats.
+      if (this.isDisposed) throw new NetloomError('room_disposed', 'room was disposed');
     }
     this.pending.reserve(seatId, { data, joinData, identity, expiresAt });
   }
