@@ -46,17 +46,14 @@ export async function resumeSession(host: ResumeHost, code: string): Promise<voi
         sessionToken: host.sessionToken(),
         lastReceived: host.lastReceived(),
       });
-      let resumed = false;
       await handshake(link, hello, host.options, (welcome) => {
         if (!host.resuming()) {
           link.close('normal', 'connection closed meanwhile');
           return;
         }
         host.use(link, welcome);
-        resumed = true;
         for (const b of host.bindings.values()) b.reconnected();
       });
-      if (!resumed) return;
       return;
     } catch (err) {
       const e = asNetloomError(err);

@@ -19,7 +19,7 @@ export {
 } from './messages.js';
 
 /** Wire version carried in HELLO; a server refuses versions it does not speak. */
-export const WIRE_VERSION = 1;
+export const WIRE_VERSION = 2;
 
 /** First byte of every frame a link carries. */
 export const FrameKind = {

@@ -12,6 +12,7 @@ import {
   FrameKind,
   type Message,
   MessageKind,
+  WIRE_VERSION,
 } from '../../src/codec/index.js';
 import { codeOf } from '../helpers/codes.js';
 
@@ -112,6 +113,23 @@ const FRAMES: Frame[] = [
 describe('frame envelope', () => {
   it('round-trips every frame kind and message kind', () => {
     for (const frame of FRAMES) expect(decodeFrame(encodeFrame(frame))).toEqual(frame);
+  });
+
+  it('encodes HELLO as WIRE.md §3.1 shows, with the current wire version', () => {
+    const hex = (frame: Frame) => Buffer.from(encodeFrame(frame)).toString('hex');
+    expect(WIRE_VERSION).toBe(2);
+    expect(hex({ kind: FrameKind.Hello, version: WIRE_VERSION, mode: 'new', handle: 1, seat: 'abc' })).toBe(
+      '0102000103616263',
+    );
+    expect(
+      hex({
+        kind: FrameKind.Hello,
+        version: WIRE_VERSION,
+        mode: 'resume',
+        sessionToken: 'tok',
+        lastReceived: 300,
+      }),
+    ).toBe('01020103746f6bac02');
   });
 
   it('encodes PING and PONG as WIRE.md §3.4 shows, the PONG hold only when there was one', () => {

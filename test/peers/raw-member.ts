@@ -1,5 +1,12 @@
 // Test helper: a room member speaking raw frames over WebSocket, to send peer traffic no honest client would.
-import { encodeFrame, FrameKind, type Message, MessageKind, PeerPart } from '../../src/codec/frames.js';
+import {
+  encodeFrame,
+  FrameKind,
+  type Message,
+  MessageKind,
+  PeerPart,
+  WIRE_VERSION,
+} from '../../src/codec/frames.js';
 import { until } from '../helpers/netloom.js';
 import { type RawPeer, rawPeer } from '../helpers/raw-ws.js';
 import type { PeerServer } from './harness.js';
@@ -21,7 +28,9 @@ export interface RawMember {
 export async function rawMember(server: PeerServer, roomId: string): Promise<RawMember> {
   const ticket = await server.app.netloom.seats.reserve(roomId);
   const peer = await rawPeer(server.port);
-  peer.send(encodeFrame({ kind: FrameKind.Hello, version: 1, mode: 'new', handle: 1, seat: ticket.seat }));
+  peer.send(
+    encodeFrame({ kind: FrameKind.Hello, version: WIRE_VERSION, mode: 'new', handle: 1, seat: ticket.seat }),
+  );
   const messages = (): Message[] =>
     peer.frames.flatMap((f) =>
       f.kind === FrameKind.Reliable || f.kind === FrameKind.Unreliable ? [f.message] : [],
