@@ -24,6 +24,37 @@ function collect(core: SessionCore) {
   return received;
 }
 
+/** A link that records each frame sent (`sent`) and a line per send and uncork (`log`), corked or not. */
+function recordingLink(transport: Link['transport'] = 'websocket') {
+  const sent: Uint8Array[] = [];
+  const log: string[] = [];
+  let corked = 0;
+  const link: Link = {
+    transport,
+    isOpen: true,
+    bufferedBytes: 0,
+    send: (channel, f) => {
+      sent.push(f.slice());
+      log.push(`${corked > 0 ? 'corked ' : ''}${channel} ${decodeFrame(f).kind}`);
+      return true;
+    },
+    cork: () => {
+      corked++;
+    },
+    uncork: () => {
+      corked--;
+      log.push('uncork');
+    },
+    close() {},
+    onframe: null,
+    onclose: null,
+    stats: () => {
+      throw new Error('unused');
+    },
+  };
+  return { link, sent, log };
+}
+
 const tick = () => new Promise((r) => setTimeout(r, 0));
 const payload = new Uint8Array([1, 2, 3]);
 
@@ -121,22 +152,7 @@ describe('SessionCore', () => {
   it('measures RTT from ping/pong on the injected clock', () => {
     const clock = new ManualClock();
     const a = new SessionCore({ pingIntervalMs: 1000, clock });
-    const sent: Uint8Array[] = [];
-    const fake: Link = {
-      transport: 'websocket',
-      isOpen: true,
-      bufferedBytes: 0,
-      send: (_c, f) => {
-        sent.push(f.slice());
-        return true;
-      },
-      close() {},
-      onframe: null,
-      onclose: null,
-      stats: () => {
-        throw new Error('unused');
-      },
-    };
+    const { link: fake, sent } = recordingLink();
     a.attach(fake, 0);
     clock.advance(100);
     expect(sent).toHaveLength(0); // the timed PING waits up to pingHoldMs for a data frame to ride with
@@ -153,32 +169,7 @@ describe('SessionCore', () => {
   it('sends a waiting PING and ACK just before the next data frame, inside one cork', () => {
     const clock = new ManualClock();
     const a = new SessionCore({ pingIntervalMs: 1000, ackDelayMs: 20, clock });
-    const log: string[] = [];
-    const sent: Uint8Array[] = [];
-    let corked = 0;
-    const fake: Link = {
-      transport: 'webtransport',
-      isOpen: true,
-      bufferedBytes: 0,
-      send: (channel, f) => {
-        sent.push(f.slice());
-        log.push(`${corked > 0 ? 'corked ' : ''}${channel} ${decodeFrame(f).kind}`);
-        return true;
-      },
-      cork: () => {
-        corked++;
-      },
-      uncork: () => {
-        corked--;
-        log.push('uncork');
-      },
-      close() {},
-      onframe: null,
-      onclose: null,
-      stats: () => {
-        throw new Error('unused');
-      },
-    };
+    const { link: fake, sent, log } = recordingLink('webtransport');
     a.attach(fake, 0);
     const message: Message = { kind: MessageKind.Room, handle: 1, op: 1, payload };
     a.receive({ kind: FrameKind.Reliable, seq: 1, message }, 6);
@@ -215,37 +206,17 @@ describe('SessionCore', () => {
     const clock = new ManualClock();
     // The answering side: no pings of its own.
     const b = new SessionCore({ pingIntervalMs: 0, pingHoldMs: 50, clock });
-    const log: string[] = [];
-    const sent: Uint8Array[] = [];
-    let corked = 0;
-    const fake: Link = {
-      transport: 'websocket',
-      isOpen: true,
-      bufferedBytes: 0,
-      send: (channel, f) => {
-        sent.push(f.slice());
-        log.push(`${corked > 0 ? 'corked ' : ''}${channel} ${decodeFrame(f).kind}`);
-        return true;
-      },
-      cork: () => {
-        corked++;
-      },
-      uncork: () => {
-        corked--;
-      },
-      close() {},
-      onframe: null,
-      onclose: null,
-      stats: () => {
-        throw new Error('unused');
-      },
-    };
+    const { link: fake, sent, log } = recordingLink();
     b.attach(fake, 0);
     b.receive({ kind: FrameKind.Ping, id: 7 }, 2);
     clock.advance(12.5);
     expect(log).toEqual([]);
     b.sendRoom(false, 1, 2, payload);
-    expect(log).toEqual([`corked reliable ${FrameKind.Pong}`, `corked unreliable ${FrameKind.Unreliable}`]);
+    expect(log).toEqual([
+      `corked reliable ${FrameKind.Pong}`,
+      `corked unreliable ${FrameKind.Unreliable}`,
+      'uncork',
+    ]);
     expect(decodeFrame(sent[0])).toEqual({ kind: FrameKind.Pong, id: 7, heldUs: 12_500 });
     // Without a data frame it goes alone after the hold; a second PING sends a held PONG at once.
     log.length = 0;
