@@ -13,9 +13,10 @@ export interface SessionCoreOptions {
   /** Interval between PINGs while a link is attached (default 1000 ms; 0 disables). */
   pingIntervalMs: number;
   /**
-   * A timed PING waits up to this long for a data frame to ride with (default 50 ms): it goes out just
-   * before that frame, in the same turn, so a transport that packs one turn's writes together (QUIC, a
-   * corked socket) sends one packet instead of two. Round-trip time is still measured from the real send.
+   * A timed PING, and a PONG answering the peer's PING, wait up to this long for a data frame to ride
+   * with (default 50 ms; 0 sends both at once): each goes out just before that frame, in the same turn,
+   * so a transport that packs one turn's writes together (QUIC, a corked socket) sends one packet instead
+   * of two. Round-trip time is still measured from the PING's real send, less the PONG's reported hold.
    */
   pingHoldMs: number;
   clock: Clock;

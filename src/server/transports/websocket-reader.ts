@@ -35,10 +35,11 @@ const FINAL_BINARY = 0x82;
 /**
  * Takes over the socket's `data` events from ws: a chunk that holds whole frames, each final, binary,
  * masked and within ws's `maxPayload`, is unmasked in place and each message handed to `deliver` (as the
- * chunk and the message's range in it, valid during the call) without passing through ws's Receiver stream. At the first byte that is anything
- * else (a control frame, text, a fragment, a frame cut by the chunk's end, bad framing) the rest of the
- * chunk goes to ws's Receiver as ws would have sent it, and later chunks too until that Receiver is idle
- * between frames again, so ws still answers pings, runs the close handshake and reports protocol errors.
+ * chunk and the message's range in it, valid during the call) without passing through ws's Receiver
+ * stream. At the first byte that is anything else (a control frame, text, a fragment, a frame cut by
+ * the chunk's end, bad framing) the rest of the chunk goes to ws's Receiver as ws would have sent it,
+ * and later chunks too until that Receiver is idle between frames again, so ws still answers pings,
+ * runs the close handshake and reports protocol errors.
  * Once the socket is not open (a close frame arrived, or either side closed) every byte goes to ws.
  * Messages the fast path reads after the link itself closed are dropped by the link, as ws's are.
  *
