@@ -3,6 +3,7 @@
 // joins client i to room floor(i / P) by id. The room (arena-room.ts) sends state as STATE says.
 import { createServer, memoryDriver } from '../../src/server/index.js';
 import { arenaRoom } from './arena-room.js';
+import { installNativeCallTimer } from './native-calls.js';
 import { installWindowProfiler } from './profile.js';
 import { startServerStats } from './server-stats.js';
 import { readParams, roomCount, TICK_HZ } from './workload.js';
@@ -38,6 +39,7 @@ process.stdout.write(`${JSON.stringify({ port: address.port, rooms })}\n`);
 
 const startedAt = performance.now();
 const readStats = startServerStats();
+const readNativeCalls = installNativeCallTimer();
 
 function shutdown(): void {
   // Diagnostics for the runner's stderr: netloom's counters, and ticks run against ticks due.
@@ -48,6 +50,7 @@ function shutdown(): void {
     ticks_min: Math.min(...liveRooms.map((r) => r.tick)),
     ...readStats(),
     metrics: server.netloom.metrics(),
+    native_calls: readNativeCalls() ?? undefined,
   };
   process.stdout.write(`${JSON.stringify(stats)}\n`);
   // Exit at once (process.exit also lets a profiler finish); a graceful close is not measured.

@@ -2,7 +2,8 @@
 // separate cores, samples /proc over the measured window, prints one JSON line per system.
 // Env: C P SECONDS WARMUP GRACE SEED TRANSPORT, SYSTEMS (default raw-ws,netloom), REPEAT (rounds, alternating
 // systems, then a summary line of medians), BUSY_RETRIES (re-runs of a run with other_cpu > 0.3); CPU_PROF=<dir>: profile
-// the server over the window (see profile.ts); CPU_PROF_LOADGEN=<dir>: run the load generator under --cpu-prof.
+// the server over the window (see profile.ts); CPU_PROF_LOADGEN=<dir>: run the load generator under --cpu-prof;
+// NATIVE_CALLS=1: the netloom server times its calls into the quiche binding over the window (native-calls.ts).
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -54,6 +55,7 @@ async function runSystem(system: string, params: ArenaParams): Promise<Record<st
       TRANSPORT: params.TRANSPORT,
       STATE: params.STATE,
       ARENA_CPU_PROFILE: profile,
+      ARENA_NATIVE_CALLS: process.env['NATIVE_CALLS'] ?? '',
     },
     0,
   );
@@ -84,7 +86,9 @@ async function runSystem(system: string, params: ArenaParams): Promise<Record<st
     if (process.env['ARENA_VERBOSE'])
       process.stderr.write(`arena: ${system} joined ${new Date().toISOString()}\n`);
     await loadgen.next('warmup', (m) => m['event'] === 'window-start', params.WARMUP * 1000 + 10_000);
-    if (profile) process.kill(server.pid, 'SIGUSR2');
+    // SIGUSR2 marks the window for the server's profiler and native-call timer (profile.ts, native-calls.ts).
+    const marksWindow = profile !== '' || (system === 'netloom' && Boolean(process.env['NATIVE_CALLS']));
+    if (marksWindow) process.kill(server.pid, 'SIGUSR2');
     const before: CpuSample = sampleCpu(server.pid, loadgen.pid);
     if (process.env['ARENA_VERBOSE'])
       process.stderr.write(`arena: ${system} window ${new Date().toISOString()}\n`);
@@ -93,6 +97,7 @@ async function runSystem(system: string, params: ArenaParams): Promise<Record<st
     if (process.env['ARENA_VERBOSE'])
       process.stderr.write(`arena: ${system} window end ${new Date().toISOString()}\n`);
     const rss = processRssMib(server.pid);
+    if (marksWindow && !profile) process.kill(server.pid, 'SIGUSR2');
     if (profile) {
       process.kill(server.pid, 'SIGUSR2');
       await server.next('profile', (m) => m['event'] === 'profile', 30_000);
