@@ -248,16 +248,22 @@ describe('WebSocket fast reader', () => {
     await until(() => received.length === 22);
     expect(received.map((f) => f.readUInt32BE(0))).toEqual(Array.from({ length: 22 }, (_, i) => 1 + i));
     expect(received[1]).toEqual(big.subarray(1));
-    // Paused (as ws does when its Receiver pushes back), the socket delivers nothing; resumed, it reads on.
+    // Paused (as ws does when its Receiver pushes back), the socket delivers nothing, and with more
+    // buffered than the stream's high-water mark it stops reading from the kernel; resumed, it reads on.
     tcp.pause();
-    for (let i = 0; i < 5; i++) await peer.write(wsFrame(2, linkMessage(100 + i)));
+    const paused = Array.from({ length: 300 }, (_, i) => wsFrame(2, linkMessage(100 + i, 1_000)));
+    void peer.write(Buffer.concat(paused));
+    // The socket's handle stopped reading (the case where only resume() starts it again).
+    await until(() => (tcp as unknown as { _handle: { reading: boolean } })._handle.reading === false);
     await new Promise((r) => setTimeout(r, 50));
     expect(received).toHaveLength(22);
     tcp.resume();
-    await until(() => received.length === 27);
-    expect(received.slice(22).map((f) => f.readUInt32BE(0))).toEqual([100, 101, 102, 103, 104]);
-    for (let i = 0; i < 5; i++) await peer.write(wsFrame(2, linkMessage(200 + i)));
-    await until(() => received.length === 32);
+    await until(() => received.length === 322);
+    expect(received.slice(22).map((f) => f.readUInt32BE(0))).toEqual(
+      Array.from({ length: 300 }, (_, i) => 100 + i),
+    );
+    for (let i = 0; i < 5; i++) await peer.write(wsFrame(2, linkMessage(1000 + i)));
+    await until(() => received.length === 327);
     peer.tcp.end();
     await until(() => closedInfo() !== null);
     expect(closedInfo()).toMatchObject({ local: false });
