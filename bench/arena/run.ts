@@ -97,9 +97,8 @@ async function runSystem(system: string, params: ArenaParams): Promise<Record<st
     if (process.env['ARENA_VERBOSE'])
       process.stderr.write(`arena: ${system} window end ${new Date().toISOString()}\n`);
     const rss = processRssMib(server.pid);
-    if (marksWindow && !profile) process.kill(server.pid, 'SIGUSR2');
+    if (marksWindow) process.kill(server.pid, 'SIGUSR2');
     if (profile) {
-      process.kill(server.pid, 'SIGUSR2');
       await server.next('profile', (m) => m['event'] === 'profile', 30_000);
       process.stderr.write(`arena: ${system} server profile (window only): ${profile}\n`);
     }

@@ -36,8 +36,11 @@ export class SessionCore {
   private unreliableSeq = 0;
   private lastUnreliable = -1;
   private readonly pinger: Pinger;
-  /** Mirrors `pinger.due`, and `allocate` mirrors `options.allocate`: the send path reads only this object. */
-  private pingDue = false;
+  /**
+   * Mirrors `pinger.due` (a PING or PONG is held), and `allocate` mirrors `options.allocate`: the send
+   * path reads only this object.
+   */
+  private pingerDue = false;
   private readonly allocate: (size: number) => Uint8Array;
   private loss = 0;
   private resent = 0;
@@ -60,7 +63,7 @@ export class SessionCore {
       this.options,
       () => this.link,
       (due) => {
-        this.pingDue = due;
+        this.pingerDue = due;
       },
     );
   }
@@ -252,7 +255,7 @@ export class SessionCore {
     const link = this.link;
     if (!link) return true;
     this.reliableBytesOut += spared.length - FRAME_SPARE_BYTES;
-    if (this.ackTimer !== null || this.pingDue) this.sendWithControl(link, 'reliable', spared);
+    if (this.ackTimer !== null || this.pingerDue) this.sendWithControl(link, 'reliable', spared);
     else sendSpared(link, 'reliable', spared);
     return true;
   }
@@ -261,7 +264,7 @@ export class SessionCore {
     const link = this.link;
     if (!link || this.failed) return false;
     if (
-      !(this.ackTimer !== null || this.pingDue
+      !(this.ackTimer !== null || this.pingerDue
         ? this.sendWithControl(link, 'unreliable', spared)
         : sendSpared(link, 'unreliable', spared))
     )
@@ -272,7 +275,7 @@ export class SessionCore {
   }
 
   /**
-   * Sends a waiting ACK and a waiting timed PING just before a data frame, in one turn and inside one
+   * Sends a waiting ACK, PONG and timed PING just before a data frame, in one turn and inside one
    * `cork`/`uncork` of the link, so that they share its packet or write (acknowledgements are cumulative:
    * sending one early only makes it more recent).
    */
